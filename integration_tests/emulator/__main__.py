@@ -1,0 +1,50 @@
+"""python -m integration_tests.emulator [--port 8123] [--seed 7] [--scale small] [--fault drop_mid_body]
+
+Serves a local Iterable project until Ctrl-C and prints its URL and keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+
+from . import faults
+from .dataset import PROJECT_TYPES, SCALES, Dataset
+from .server import Emulator
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m integration_tests.emulator", description=__doc__.splitlines()[2])
+    parser.add_argument("--port", type=int, default=8123, help="0 picks a free port (default 8123)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--scale", "--dataset", default="small", help=f"data set size: {', '.join(SCALES)} or an integer multiplier"
+    )
+    parser.add_argument("--project-type", default="email", choices=PROJECT_TYPES)
+    parser.add_argument("--events-per-type", type=int, default=None, help="override the number of events per type")
+    parser.add_argument("--no-rate-limits", action="store_true", help="disable Iterable's rate limits")
+    parser.add_argument(
+        "--fault", action="append", default=[],
+        help='a fault name (drop_mid_body, stall, error_500, malformed_line, rate_limited) with its defaults, or a'
+        ' JSON spec, e.g. \'{"fault": "drop_mid_body", "after_lines": 3, "times": 1}\' (repeatable)',
+    )
+    args = parser.parse_args()
+    scale = int(args.scale) if args.scale.isdigit() else args.scale
+    dataset = Dataset(seed=args.seed, scale=scale, events_per_type=args.events_per_type, project_type=args.project_type)
+    emulator = Emulator(dataset, rate_limits={} if args.no_rate_limits else None, port=args.port)
+    for spec in args.fault:
+        emulator.inject(faults.from_spec(json.loads(spec) if spec.lstrip().startswith("{") else {"fault": spec}))
+    with emulator:
+        print(f"URL={emulator.url}")
+        print(f"API_KEY={emulator.api_key}")
+        print(f"READ_ONLY_API_KEY={emulator.read_only_key}")
+        print("Faults: POST a JSON spec to /_emulator/faults; request log: GET /_emulator/requests.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Endpoint handlers: rest.py (campaigns, lists, channels, ...) and export.py (streaming data.json)."""
