@@ -2,3 +2,35 @@
 
 Each lives in a module named for its job and is re-exported here, so the manifest never depends on file layout.
 """
+
+from source_iterable.components.config_validation import ApiBaseUrlValidation, DateRangeValidation, UtcDateValidation
+from source_iterable.components.connection_probe import ConnectionProbes
+from source_iterable.components.event_id import EventIdAdder
+from source_iterable.components.export_window import ExportWindowRetriever
+from source_iterable.components.field_map import FieldMapExtractor
+from source_iterable.components.json_fields import JsonStringFieldParser
+from source_iterable.components.jsonl import StrictJsonlDecoder
+from source_iterable.components.metric_row import MetricRowTyping
+from source_iterable.components.next_page import NextPageCursor
+from source_iterable.components.renaming import CaseCollisionRenamer
+from source_iterable.components.skip_warning import SkipWarningErrorHandler
+from source_iterable.components.timestamps import TimestampNormalizer
+from source_iterable.components.user_fields import UserFieldsSchemaLoader
+
+__all__ = [
+    "ApiBaseUrlValidation",
+    "CaseCollisionRenamer",
+    "ConnectionProbes",
+    "DateRangeValidation",
+    "EventIdAdder",
+    "ExportWindowRetriever",
+    "FieldMapExtractor",
+    "JsonStringFieldParser",
+    "MetricRowTyping",
+    "NextPageCursor",
+    "SkipWarningErrorHandler",
+    "StrictJsonlDecoder",
+    "TimestampNormalizer",
+    "UserFieldsSchemaLoader",
+    "UtcDateValidation",
+]

@@ -1,0 +1,246 @@
+"""End to end: the installed console script `source-iterable` against the local emulator, REST streams only.
+
+Each command runs in a fresh temporary directory (so no stray manifest.yaml in the cwd can be picked up) and the
+records are compared with the emulator's data set exactly, in Iterable's field names.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from integration_tests.emulator import Dataset, Emulator
+from source_iterable.components.metric_row import MetricRowTyping
+
+REST_STREAMS = [
+    "campaigns",
+    "campaigns_metrics",
+    "channels",
+    "lists",
+    "list_users",
+    "message_types",
+    "metadata",
+    "templates",
+    "catalogs",
+    "catalog_items",
+    "journeys",
+    "snippets",
+    "webhooks",
+    "user_fields",
+]
+CONSOLE_SCRIPT = shutil.which("source-iterable", path=str(Path(sys.executable).parent)) or "source-iterable"
+
+
+def run(tmp_path: Path, *args: str, config: Mapping[str, Any], catalog: Any = None) -> list[dict[str, Any]]:
+    """Run one protocol command from `tmp_path`; return its stdout messages (stdout must be JSON lines only)."""
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    command = [CONSOLE_SCRIPT, *args]
+    if args[0] != "spec":
+        command += ["--config", "config.json"]
+    if catalog is not None:
+        (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+        command += ["--catalog", "catalog.json"]
+    finished = subprocess.run(command, check=False, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    messages = [json.loads(line) for line in finished.stdout.splitlines() if line.strip()]
+    assert finished.returncode == 0, [m for m in messages if m["type"] == "TRACE"] or finished.stderr[-2000:]
+    return messages
+
+
+def full_refresh_catalog(streams: list[str]) -> dict[str, Any]:
+    return {
+        "streams": [
+            {
+                "stream": {
+                    "name": name,
+                    "json_schema": {},
+                    "supported_sync_modes": ["full_refresh"],
+                },
+                "sync_mode": "full_refresh",
+                "destination_sync_mode": "overwrite",
+            }
+            for name in streams
+        ]
+    }
+
+
+def without_top_level_nulls(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The Airbyte serializer leaves out top-level keys whose value is null."""
+    return {key: value for key, value in record.items() if value is not None}
+
+
+def expected_records(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
+    """What each REST stream must emit for the emulator's data set."""
+    metrics = []
+    for row in dataset.campaign_metrics.values():
+        typed = dict(row)
+        MetricRowTyping(parameters={}).transform(typed)
+        metrics.append(typed)
+    return {
+        "campaigns": list(dataset.campaigns),
+        "campaigns_metrics": metrics,
+        "channels": list(dataset.channels),
+        "lists": list(dataset.lists),
+        "list_users": [
+            {"listId": item["id"], "email": member}
+            for item in dataset.lists
+            for member in dataset.list_member_ids(item["id"], prefer_user_id=False)
+        ],
+        "message_types": list(dataset.message_types),
+        "metadata": [
+            {"table": table, "key": key, "value": value}
+            for table, values in dataset.metadata_tables.items()
+            for key, value in values.items()
+        ],
+        "templates": list(dataset.templates),
+        "catalogs": list(dataset.catalogs),
+        "catalog_items": [item for items in dataset.catalog_items.values() for item in items],
+        "journeys": list(dataset.journeys),
+        "snippets": list(dataset.snippets),
+        "webhooks": list(dataset.webhooks),
+        "user_fields": [{"name": name, "type": kind} for name, kind in dataset.user_fields.items()],
+    }
+
+
+def canonical(records: list[Mapping[str, Any]]) -> list[str]:
+    return sorted(json.dumps(without_top_level_nulls(record), sort_keys=True) for record in records)
+
+
+@pytest.fixture
+def rest_emulator() -> Any:
+    """The emulator with Iterable's real rate limits: the connector's budgets must keep a sync under them."""
+    with Emulator(Dataset(seed=7)) as emu:
+        yield emu
+
+
+def test_spec_lists_every_config_field(tmp_path: Path) -> None:
+    messages = run(tmp_path, "spec", config={})
+
+    properties = messages[-1]["spec"]["connectionSpecification"]["properties"]
+    assert {
+        "api_key",
+        "start_date",
+        "region",
+        "lookback_window",
+        "window_days",
+        "project_type",
+        "end_date",
+        "api_base_url",
+    } <= set(properties)
+
+
+def test_check_with_server_side_key_succeeds(
+    tmp_path: Path, emulator: Emulator, emulator_config: dict[str, Any]
+) -> None:
+    messages = run(tmp_path, "check", config=emulator_config)
+
+    assert [m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS"] == [{"status": "SUCCEEDED"}]
+
+
+def test_check_with_read_only_key_fails_naming_the_key_type(
+    tmp_path: Path, emulator: Emulator, emulator_config: dict[str, Any]
+) -> None:
+    messages = run(tmp_path, "check", config={**emulator_config, "api_key": emulator.read_only_key})
+
+    status = [m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS"][-1]
+    assert status["status"] == "FAILED"
+    assert "it is not a Server-side key" in status["message"]
+
+
+def test_check_with_wrong_key_fails_naming_the_causes(
+    tmp_path: Path, emulator: Emulator, emulator_config: dict[str, Any]
+) -> None:
+    messages = run(
+        tmp_path,
+        "check",
+        config={**emulator_config, "api_key": "not-a-key-of-this-project"},
+    )
+
+    status = [m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS"][-1]
+    assert status["status"] == "FAILED"
+    assert status["message"].startswith("Iterable rejected the API key (BadApiKey")
+    assert "this connection uses the US data center" in status["message"]
+
+
+def test_discover_lists_every_rest_stream_with_its_primary_key(
+    tmp_path: Path, emulator: Emulator, emulator_config: dict[str, Any]
+) -> None:
+    messages = run(tmp_path, "discover", config=emulator_config)
+
+    streams = {s["name"]: s for s in messages[-1]["catalog"]["streams"]}
+    assert set(REST_STREAMS) <= set(streams)
+    assert streams["list_users"]["source_defined_primary_key"] == [
+        ["listId"],
+        ["email"],
+    ]
+    assert streams["metadata"]["source_defined_primary_key"] == [["table"], ["key"]]
+    assert streams["campaigns"]["supported_sync_modes"] == [
+        "full_refresh",
+        "incremental",
+    ]
+
+
+def test_read_of_every_rest_stream_equals_the_emulator_data_set(tmp_path: Path, rest_emulator: Emulator) -> None:
+    config = {
+        "api_key": rest_emulator.api_key,
+        "start_date": "2025-01-01",
+        "api_base_url": rest_emulator.url,
+    }
+
+    messages = run(tmp_path, "read", config=config, catalog=full_refresh_catalog(REST_STREAMS))
+
+    emitted: dict[str, list[dict[str, Any]]] = {name: [] for name in REST_STREAMS}
+    for message in messages:
+        if message["type"] == "RECORD":
+            emitted[message["record"]["stream"]].append(message["record"]["data"])
+    emitted["metadata"] = [{k: r[k] for k in ("table", "key", "value")} for r in emitted["metadata"]]
+    expected = expected_records(rest_emulator.dataset)
+    for name in REST_STREAMS:
+        assert canonical(emitted[name]) == canonical(expected[name]), name
+    assert [r.status for r in rest_emulator.requests if r.status >= 400] == []
+
+
+def test_read_records_match_their_discovered_schema_and_declare_every_field(
+    tmp_path: Path, rest_emulator: Emulator
+) -> None:
+    config = {
+        "api_key": rest_emulator.api_key,
+        "start_date": "2025-01-01",
+        "api_base_url": rest_emulator.url,
+    }
+    schemas = {s["name"]: s["json_schema"] for s in run(tmp_path, "discover", config=config)[-1]["catalog"]["streams"]}
+
+    messages = run(tmp_path, "read", config=config, catalog=full_refresh_catalog(REST_STREAMS))
+
+    for message in messages:
+        if message["type"] == "RECORD":
+            name, data = message["record"]["stream"], message["record"]["data"]
+            jsonschema.validate(data, schemas[name])
+            assert set(data) <= set(schemas[name]["properties"]), (
+                name,
+                set(data) - set(schemas[name]["properties"]),
+            )
+
+
+def test_read_of_list_users_in_a_user_id_project_emits_user_ids(tmp_path: Path, rest_emulator: Emulator) -> None:
+    config = {
+        "api_key": rest_emulator.api_key,
+        "start_date": "2025-01-01",
+        "api_base_url": rest_emulator.url,
+        "project_type": "userId",
+    }
+
+    messages = run(tmp_path, "read", config=config, catalog=full_refresh_catalog(["list_users"]))
+
+    dataset = rest_emulator.dataset
+    expected = [
+        {"listId": item["id"], "userId": member}
+        for item in dataset.lists
+        for member in dataset.list_member_ids(item["id"], prefer_user_id=True)
+    ]
+    assert canonical([m["record"]["data"] for m in messages if m["type"] == "RECORD"]) == canonical(expected)

@@ -1,0 +1,62 @@
+"""MetricRowTyping: CSV cells of campaigns/metrics become numbers where they are numbers, columns snake_case."""
+
+from typing import Any
+
+import pytest
+
+from source_iterable.components.metric_row import (
+    MetricRowTyping,
+    snake_case,
+    typed_cell,
+)
+
+
+@pytest.mark.parametrize(
+    "cell, typed",
+    [
+        pytest.param("10", 10, id="int"),
+        pytest.param("-3", -3, id="negative-int"),
+        pytest.param("19.5", 19.5, id="float"),
+        pytest.param("1e3", 1000.0, id="exponent"),
+        pytest.param(" 7 ", 7, id="padded"),
+        pytest.param("", None, id="empty"),
+        pytest.param("N/A", "N/A", id="text"),
+        pytest.param("nan", "nan", id="nan-stays-text"),
+        pytest.param("Infinity", "Infinity", id="infinity-stays-text"),
+    ],
+)
+def test_cell_typing(cell: str, typed: Any) -> None:
+    assert typed_cell(cell) == typed
+    assert type(typed_cell(cell)) is type(typed)
+
+
+@pytest.mark.parametrize(
+    "column, name",
+    [
+        ("id", "id"),
+        ("Total Email Sends", "total_email_sends"),
+        ("Unique Email Opens (filtered)", "unique_email_opens_filtered"),
+        ("Purchases / M (Email)", "purchases_m_email"),
+        ("Total In-App Sent", "total_in_app_sent"),
+    ],
+)
+def test_column_snake_case(column: str, name: str) -> None:
+    assert snake_case(column) == name
+
+
+def test_given_csv_row_when_transformed_then_renamed_and_typed_in_place() -> None:
+    record = {
+        "id": "5",
+        "Total Email Sends": "120",
+        "Revenue": "",
+        "Average Order Value": "N/A",
+    }
+
+    MetricRowTyping(parameters={}).transform(record)
+
+    assert record == {
+        "id": 5,
+        "total_email_sends": 120,
+        "revenue": None,
+        "average_order_value": "N/A",
+    }

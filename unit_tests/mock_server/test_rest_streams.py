@@ -1,0 +1,576 @@
+"""REST streams: the exact requests (path, parameters, Api-Key header), the exact records, paging and state.
+
+Families (manifest `definitions`): rest_stream (one GET, records under a key), paged_stream (page/pageSize,
+following the `page` of nextPageUrl), wrapped_paged_stream (catalogs: bare or `{msg, code, params}` bodies), and
+the substreams list_users, metadata, catalog_items and campaigns_metrics over their parents.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from airbyte_cdk.models import AirbyteStreamStatus, SyncMode
+from airbyte_cdk.test.mock_http import HttpMocker
+from airbyte_cdk.test.state_builder import StateBuilder
+
+from unit_tests.mock_server.config import a_config
+from unit_tests.mock_server.helpers import read_stream, records_of, warnings_of
+from unit_tests.mock_server.request_builder import a_paged_request, a_request
+from unit_tests.mock_server.response_builder import (
+    a_campaign,
+    a_catalog,
+    a_catalog_item,
+    a_channel,
+    a_journey,
+    a_list,
+    a_message_type,
+    a_metadata_key,
+    a_snippet,
+    a_template,
+    a_webhook,
+    csv_response,
+    error_response,
+    json_response,
+    next_page_url,
+    records_response,
+    text_response,
+    wrapped_records_response,
+)
+
+TEMPLATE_TYPES = ["Base", "Blast", "Triggered", "Workflow"]
+MESSAGE_MEDIUMS = ["Email", "Push", "InApp", "SMS"]
+
+
+@pytest.mark.parametrize(
+    "stream, path, records_key, make_record",
+    [
+        pytest.param("channels", "channels", "channels", a_channel, id="channels"),
+        pytest.param("lists", "lists", "lists", a_list, id="lists"),
+        pytest.param(
+            "message_types",
+            "messageTypes",
+            "messageTypes",
+            a_message_type,
+            id="message_types",
+        ),
+        pytest.param("snippets", "snippets", "snippets", a_snippet, id="snippets"),
+        pytest.param("webhooks", "webhooks", "webhooks", a_webhook, id="webhooks"),
+    ],
+)
+def test_given_one_page_endpoint_when_read_then_each_item_of_the_envelope_is_a_record_unchanged(
+    http_mocker: HttpMocker,
+    stream: str,
+    path: str,
+    records_key: str,
+    make_record: Callable[[int], dict[str, Any]],
+) -> None:
+    items = [make_record(1), make_record(2)]
+    http_mocker.get(a_request(path).build(), records_response(records_key, items))
+
+    output = read_stream(stream, a_config().build())
+
+    assert records_of(output) == items
+
+
+def test_given_user_fields_when_read_then_one_record_per_field_with_its_type(
+    http_mocker: HttpMocker,
+) -> None:
+    http_mocker.get(
+        a_request("users/getFields").build(),
+        json_response(
+            {
+                "fields": {
+                    "email": "string",
+                    "profile.age": "long",
+                    "shoppingCartItems": "nested",
+                }
+            }
+        ),
+    )
+
+    output = read_stream("user_fields", a_config().build())
+
+    assert records_of(output) == [
+        {"name": "email", "type": "string"},
+        {"name": "profile.age", "type": "long"},
+        {"name": "shoppingCartItems", "type": "nested"},
+    ]
+
+
+class TestPagedStreams:
+    """paged_stream: page=1.. with pageSize and sort=id, then the `page` named by each nextPageUrl."""
+
+    @pytest.mark.parametrize(
+        "stream, records_key, page_size, make_record",
+        [
+            pytest.param("campaigns", "campaigns", 1000, a_campaign, id="campaigns"),
+        ],
+    )
+    def test_given_next_page_url_when_read_then_next_page_is_requested_until_no_link(
+        self,
+        http_mocker: HttpMocker,
+        stream: str,
+        records_key: str,
+        page_size: int,
+        make_record: Callable[[int], dict[str, Any]],
+    ) -> None:
+        http_mocker.get(
+            a_paged_request(records_key, 1, page_size, sort="id").build(),
+            records_response(
+                records_key,
+                [make_record(1)],
+                next_page_url(records_key, 2, page_size, sort="id"),
+            ),
+        )
+        http_mocker.get(
+            a_paged_request(records_key, 2, page_size, sort="id").build(),
+            records_response(records_key, [make_record(2)]),
+        )
+
+        output = read_stream(stream, a_config().build())
+
+        assert [record["id"] for record in records_of(output)] == [1, 2]
+
+    def test_given_next_page_url_naming_the_same_page_when_read_then_stream_fails_instead_of_looping(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            a_paged_request("campaigns", 1, 1000, sort="id").build(),
+            records_response(
+                "campaigns",
+                [a_campaign(1)],
+                next_page_url("campaigns", 1, 1000, sort="id"),
+            ),
+        )
+
+        output = read_stream("campaigns", a_config().build(), expect_failure=True)
+
+        assert output.errors[0].trace.error.message == (
+            "Stream campaigns: Iterable answered GET /api/campaigns with next page 1 after page 1; "
+            "stopping instead of reading pages in a loop."
+        )
+
+
+class TestJourneys:
+    """journeys: pageSize 50; Iterable lists archived journeys only when asked with state=Archived."""
+
+    def test_given_active_and_archived_journeys_when_read_then_both_lists_are_read_page_by_page(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            a_paged_request("journeys", 1, 50, sort="id").build(),
+            records_response("journeys", [a_journey(1)], next_page_url("journeys", 2, 50, sort="id")),
+        )
+        http_mocker.get(
+            a_paged_request("journeys", 2, 50, sort="id").build(),
+            records_response("journeys", [a_journey(2)]),
+        )
+        http_mocker.get(
+            a_paged_request("journeys", 1, 50, sort="id").with_param("state", "Archived").build(),
+            records_response("journeys", [{**a_journey(3), "isArchived": True}]),
+        )
+
+        output = read_stream("journeys", a_config().build())
+
+        assert sorted(record["id"] for record in records_of(output)) == [1, 2, 3]
+
+
+class TestCampaignsIncremental:
+    """campaigns, incremental on updatedAt (epoch ms): every page is read, records not after the state dropped."""
+
+    def test_given_state_when_read_then_only_newer_campaigns_and_state_is_max_updated_at(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            a_paged_request("campaigns", 1, 1000, sort="id").build(),
+            records_response(
+                "campaigns",
+                [
+                    a_campaign(1, updated_at=1_704_000_000_000),
+                    a_campaign(2, updated_at=1_706_000_000_000),
+                    a_campaign(3, updated_at=1_705_000_000_000),
+                ],
+            ),
+        )
+        state = StateBuilder().with_stream_state("campaigns", {"updatedAt": "1704500000000"}).build()
+
+        output = read_stream("campaigns", a_config().build(), SyncMode.incremental, state)
+
+        assert [record["id"] for record in records_of(output)] == [2, 3]
+        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "1706000000000"}
+
+    def test_given_no_state_when_read_then_campaigns_older_than_start_date_are_kept(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            a_paged_request("campaigns", 1, 1000, sort="id").build(),
+            records_response("campaigns", [a_campaign(1, updated_at=1_500_000_000_000)]),
+        )
+
+        output = read_stream(
+            "campaigns",
+            a_config().with_start_date("2024-01-01").build(),
+            SyncMode.incremental,
+        )
+
+        assert [record["id"] for record in records_of(output)] == [1]
+        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "1500000000000"}
+
+
+def _register_templates(http_mocker: HttpMocker, pages: dict[tuple, list[Any]]) -> None:
+    """Every templateType × messageMedium request; `pages[(type, medium)]` lists that partition's responses."""
+    for template_type in TEMPLATE_TYPES:
+        for medium in MESSAGE_MEDIUMS:
+            responses = pages.get((template_type, medium), [records_response("templates", [])])
+            for page, response in enumerate(responses, start=1):
+                request = a_paged_request("templates", page, 1000).with_param("templateType", template_type)
+                http_mocker.get(request.with_param("messageMedium", medium).build(), response)
+
+
+class TestTemplates:
+    """templates: one partition per templateType × messageMedium; records carry both; updatedAt client-side."""
+
+    def test_given_templates_in_two_partitions_when_read_then_records_carry_their_type_and_medium(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        _register_templates(
+            http_mocker,
+            {
+                ("Base", "Email"): [
+                    records_response(
+                        "templates",
+                        [a_template(1)],
+                        next_page_url("templates", 2, 1000),
+                    ),
+                    records_response("templates", [a_template(2)]),
+                ],
+                ("Workflow", "SMS"): [records_response("templates", [a_template(3)])],
+            },
+        )
+
+        output = read_stream("templates", a_config().build())
+
+        assert sorted(records_of(output), key=lambda r: r["templateId"]) == [
+            {**a_template(1), "templateType": "Base", "messageMedium": "Email"},
+            {**a_template(2), "templateType": "Base", "messageMedium": "Email"},
+            {**a_template(3), "templateType": "Workflow", "messageMedium": "SMS"},
+        ]
+
+    def test_given_state_when_read_incrementally_then_templates_not_updated_since_are_dropped(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        _register_templates(
+            http_mocker,
+            {
+                ("Base", "Email"): [
+                    records_response(
+                        "templates",
+                        [
+                            a_template(1, 1_700_000_000_000),
+                            a_template(2, 1_706_000_000_000),
+                        ],
+                    )
+                ]
+            },
+        )
+        state = (
+            StateBuilder()
+            .with_stream_state(
+                "templates",
+                {
+                    "states": [
+                        {
+                            "partition": {
+                                "templateType": "Base",
+                                "messageMedium": "Email",
+                            },
+                            "cursor": {"updatedAt": "1704000000000"},
+                        }
+                    ]
+                },
+            )
+            .build()
+        )
+
+        output = read_stream("templates", a_config().build(), SyncMode.incremental, state)
+
+        assert [record["templateId"] for record in records_of(output)] == [2]
+        final_states = output.most_recent_state.stream_state.__dict__["states"]
+        assert {
+            "partition": {"messageMedium": "Email", "templateType": "Base"},
+            "cursor": {"updatedAt": "1706000000000"},
+        } in final_states
+
+
+class TestCatalogs:
+    """catalogs and catalog_items accept Iterable's bare body and the one wrapped in {msg, code, params}."""
+
+    def test_given_wrapped_catalog_pages_when_read_then_names_of_every_page(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(
+            a_paged_request("catalogs", 1, 1000).build(),
+            wrapped_records_response("catalogNames", [a_catalog("shoes")], next_page_url("catalogs", 2, 1000)),
+        )
+        http_mocker.get(
+            a_paged_request("catalogs", 2, 1000).build(),
+            records_response("catalogNames", [a_catalog("hats")]),
+        )
+
+        output = read_stream("catalogs", a_config().build())
+
+        assert records_of(output) == [{"name": "shoes"}, {"name": "hats"}]
+
+    def test_given_two_catalogs_when_read_items_then_items_of_each_catalog_across_pages(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            a_paged_request("catalogs", 1, 1000).build(),
+            records_response("catalogNames", [a_catalog("shoes"), a_catalog("hats")]),
+        )
+        http_mocker.get(
+            a_paged_request("catalogs/shoes/items", 1, 1000).build(),
+            wrapped_records_response(
+                "catalogItemsWithProperties",
+                [a_catalog_item("shoes", "s1")],
+                next_page_url("catalogs/shoes/items", 2, 1000),
+            ),
+        )
+        http_mocker.get(
+            a_paged_request("catalogs/shoes/items", 2, 1000).build(),
+            records_response("catalogItemsWithProperties", [a_catalog_item("shoes", "s2")]),
+        )
+        http_mocker.get(
+            a_paged_request("catalogs/hats/items", 1, 1000).build(),
+            records_response("catalogItemsWithProperties", [a_catalog_item("hats", "h1")]),
+        )
+
+        output = read_stream("catalog_items", a_config().build())
+
+        assert sorted(records_of(output), key=lambda r: r["itemId"]) == [
+            a_catalog_item("hats", "h1"),
+            a_catalog_item("shoes", "s1"),
+            a_catalog_item("shoes", "s2"),
+        ]
+
+    def test_given_state_when_read_items_incrementally_then_older_items_dropped_and_state_per_catalog(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            a_paged_request("catalogs", 1, 1000).build(),
+            records_response("catalogNames", [a_catalog("shoes")]),
+        )
+        http_mocker.get(
+            a_paged_request("catalogs/shoes/items", 1, 1000).build(),
+            records_response(
+                "catalogItemsWithProperties",
+                [
+                    a_catalog_item("shoes", "old", 1_700_000_000_000),
+                    a_catalog_item("shoes", "new", 1_706_000_000_000),
+                ],
+            ),
+        )
+        shoes = {"catalog_name": "shoes", "parent_slice": {}}
+        state = (
+            StateBuilder()
+            .with_stream_state(
+                "catalog_items",
+                {
+                    "states": [
+                        {
+                            "partition": shoes,
+                            "cursor": {"lastModified": "1704000000000"},
+                        }
+                    ]
+                },
+            )
+            .build()
+        )
+
+        output = read_stream("catalog_items", a_config().build(), SyncMode.incremental, state)
+
+        assert [record["itemId"] for record in records_of(output)] == ["new"]
+        assert output.most_recent_state.stream_state.__dict__["states"] == [
+            {"partition": shoes, "cursor": {"lastModified": "1706000000000"}}
+        ]
+
+
+class TestListUsers:
+    """list_users: one plain-text getUsers per list, one member per line, blank lines skipped, 5/min budget."""
+
+    def test_given_two_lists_when_read_then_one_record_per_member_line_keyed_by_list(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            a_request("lists").build(),
+            records_response("lists", [a_list(7), a_list(8)]),
+        )
+        http_mocker.get(
+            a_request("lists/getUsers").with_param("listId", 7).build(),
+            text_response(["a@x.com", "", "b@x.com"]),
+        )
+        http_mocker.get(
+            a_request("lists/getUsers").with_param("listId", 8).build(),
+            text_response(["a@x.com"]),
+        )
+
+        output = read_stream("list_users", a_config().build())
+
+        assert sorted(records_of(output), key=lambda r: (r["listId"], r["email"])) == [
+            {"listId": 7, "email": "a@x.com"},
+            {"listId": 7, "email": "b@x.com"},
+            {"listId": 8, "email": "a@x.com"},
+        ]
+
+    def test_given_user_id_project_when_read_then_prefer_user_id_is_asked_and_every_non_blank_line_is_a_user_id(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(a_request("lists").build(), records_response("lists", [a_list(7)]))
+        http_mocker.get(
+            a_request("lists/getUsers").with_param("listId", 7).with_param("preferUserId", "true").build(),
+            text_response(["user-1", "", "0", "None"]),
+        )
+
+        output = read_stream("list_users", a_config().with_project_type("userId").build())
+
+        assert records_of(output) == [
+            {"listId": 7, "userId": "user-1"},
+            {"listId": 7, "userId": "0"},
+            {"listId": 7, "userId": "None"},
+        ]
+
+    def test_given_list_deleted_after_listing_when_read_then_its_members_are_skipped_with_a_warning(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(a_request("lists").build(), records_response("lists", [a_list(7), a_list(8)]))
+        http_mocker.get(a_request("lists/getUsers").with_param("listId", 7).build(), text_response(["a@x.com"]))
+        http_mocker.get(
+            a_request("lists/getUsers").with_param("listId", 8).build(),
+            error_response(404, "NotFound", "List 8 does not exist"),
+        )
+
+        output = read_stream("list_users", a_config().build())
+
+        assert records_of(output) == [{"listId": 7, "email": "a@x.com"}]
+        assert output.get_stream_statuses("list_users")[-1] == AirbyteStreamStatus.COMPLETE
+        assert warnings_of(output) == [
+            "Skipping https://api.iterable.com/api/lists/getUsers in stream list_users: Iterable no longer has it "
+            "(NotFound: List 8 does not exist); it was probably deleted during the sync."
+        ]
+
+
+class TestMetadata:
+    """metadata: tables → keys of each table (following nextMarker) → one value per key."""
+
+    def test_given_keys_on_two_marker_pages_when_read_then_one_record_per_key_with_its_value(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            a_request("metadata").build(),
+            json_response({"results": [{"name": "stores"}]}),
+        )
+        http_mocker.get(
+            a_request("metadata/stores").build(),
+            json_response(
+                {
+                    "results": [a_metadata_key("stores", "berlin")],
+                    "nextMarker": "lisbon",
+                }
+            ),
+        )
+        http_mocker.get(
+            a_request("metadata/stores").with_param("nextMarker", "lisbon").build(),
+            json_response({"results": [a_metadata_key("stores", "lisbon")]}),
+        )
+        for key in ("berlin", "lisbon"):
+            http_mocker.get(
+                a_request(f"metadata/stores/{key}").build(),
+                json_response({**a_metadata_key("stores", key), "value": {"city": key.title()}}),
+            )
+
+        output = read_stream("metadata", a_config().build())
+
+        assert sorted(records_of(output), key=lambda r: r["key"]) == [
+            {**a_metadata_key("stores", "berlin"), "value": {"city": "Berlin"}},
+            {**a_metadata_key("stores", "lisbon"), "value": {"city": "Lisbon"}},
+        ]
+
+
+class TestCampaignsMetrics:
+    """campaigns_metrics: CSV for batches of 60 campaign ids; snake_cased columns; numbers typed."""
+
+    def test_given_61_campaigns_when_read_then_two_batches_of_ids(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(
+            a_paged_request("campaigns", 1, 1000, sort="id").build(),
+            records_response("campaigns", [a_campaign(i) for i in range(1, 62)]),
+        )
+        for batch in (list(range(1, 61)), [61]):
+            http_mocker.get(
+                a_request("campaigns/metrics")
+                .with_param("campaignId", batch)
+                .with_param("startDateTime", "2024-01-01")
+                .build(),
+                csv_response(["id", "Total Email Sends"], [[i, 1] for i in batch]),
+            )
+
+        output = read_stream("campaigns_metrics", a_config().build())
+
+        assert sorted(record["id"] for record in records_of(output)) == list(range(1, 62))
+
+    def test_given_csv_cells_when_read_then_ints_stay_ints_floats_floats_text_text_and_empty_is_left_out(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            a_paged_request("campaigns", 1, 1000, sort="id").build(),
+            records_response("campaigns", [a_campaign(5)]),
+        )
+        http_mocker.get(
+            a_request("campaigns/metrics")
+            .with_param("campaignId", [5])
+            .with_param("startDateTime", "2024-01-01")
+            .build(),
+            csv_response(
+                [
+                    "id",
+                    "Total Email Sends",
+                    "Revenue",
+                    "Unique Email Opens (filtered)",
+                    "Purchases / M (Email)",
+                    "Average Order Value",
+                ],
+                [[5, 120, "19.5", "", "N/A", "nan"]],
+            ),
+        )
+
+        output = read_stream("campaigns_metrics", a_config().build())
+
+        assert records_of(output) == [
+            {
+                "id": 5,
+                "total_email_sends": 120,
+                "revenue": 19.5,
+                "purchases_m_email": "N/A",
+                "average_order_value": "nan",
+            }
+        ]
+
+    def test_given_end_date_when_read_then_metrics_are_asked_for_start_to_end_dates(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            a_paged_request("campaigns", 1, 1000, sort="id").build(),
+            records_response("campaigns", [a_campaign(5)]),
+        )
+        http_mocker.get(
+            a_request("campaigns/metrics")
+            .with_param("campaignId", [5])
+            .with_param("startDateTime", "2024-01-01")
+            .with_param("endDateTime", "2024-06-30")
+            .build(),
+            csv_response(["id", "Revenue"], [[5, 1]]),
+        )
+
+        output = read_stream(
+            "campaigns_metrics",
+            a_config().with_end_date("2024-06-30T12:00:00Z").build(),
+        )
+
+        assert records_of(output) == [{"id": 5, "revenue": 1}]
