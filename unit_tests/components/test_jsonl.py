@@ -1,0 +1,79 @@
+"""StrictJsonlDecoder: every line decoded, bad lines fail with their number, a cut last line is told apart."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from source_iterable.components.jsonl import (
+    MalformedLineError,
+    StrictJsonlDecoder,
+    TruncatedBodyError,
+)
+
+
+class _ChunkedResponse(requests.Response):
+    """A response whose body arrives in the given chunks (as the network would cut it)."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        super().__init__()
+        self.status_code = 200
+        self._chunks = chunks
+
+    def iter_content(self, chunk_size: Any = 1, decode_unicode: bool = False) -> Iterator[bytes]:
+        return iter(self._chunks)
+
+
+def decode(*chunks: bytes) -> list[Any]:
+    return list(StrictJsonlDecoder(parameters={}).decode(_ChunkedResponse(list(chunks))))
+
+
+@pytest.mark.parametrize(
+    "chunks, expected",
+    [
+        pytest.param([b'{"a": 1}\n{"a": 2}\n'], [{"a": 1}, {"a": 2}], id="one-chunk"),
+        pytest.param([b'{"a"', b': 1}\n{"a": 2', b"}\n"], [{"a": 1}, {"a": 2}], id="lines-split-across-chunks"),
+        pytest.param([b'{"a": 1}\n\n  \n{"a": 2}\n'], [{"a": 1}, {"a": 2}], id="blank-lines-ignored"),
+        pytest.param([b'{"a": 1}\n{"a": 2}'], [{"a": 1}, {"a": 2}], id="last-line-without-newline"),
+        pytest.param([b'{"a": 1}\r\n'], [{"a": 1}], id="crlf"),
+        pytest.param([], [], id="empty-body"),
+    ],
+)
+def test_decodes_each_json_object_line(chunks: list[bytes], expected: list[Any]) -> None:
+    assert decode(*chunks) == expected
+
+
+def test_given_decoder_then_body_is_streamed() -> None:
+    assert StrictJsonlDecoder(parameters={}).is_stream_response() is True
+
+
+@pytest.mark.parametrize(
+    "chunks, line_number, excerpt",
+    [
+        pytest.param([b'{"a": 1}\nnot json\n{"a": 2}\n'], 2, "not json", id="text-line"),
+        pytest.param([b'{"a": 1}\n\n[1, 2]\n'], 3, "[1, 2]", id="array-line-counted-after-blank"),
+        pytest.param([b'{"a": 1}\n"x"'], 2, '"x"', id="last-line-not-an-object"),
+    ],
+)
+def test_given_a_complete_line_that_is_not_an_object_then_error_names_the_line(
+    chunks: list[bytes], line_number: int, excerpt: str
+) -> None:
+    with pytest.raises(MalformedLineError) as error:
+        decode(*chunks)
+    assert (error.value.line_number, error.value.excerpt) == (line_number, excerpt)
+    assert str(error.value) == f"line {line_number} is not a JSON object: {excerpt!r}"
+
+
+def test_given_body_cut_inside_the_last_line_then_truncation_is_reported_not_malformed() -> None:
+    with pytest.raises(TruncatedBodyError) as error:
+        decode(b'{"a": 1}\n{"a": 2}\n{"a": ')
+    assert error.value.line_number == 3
+    assert str(error.value) == "the body ended inside line 3 (connection closed mid-transfer)"
+
+
+def test_given_records_before_a_bad_line_then_they_are_yielded_first() -> None:
+    decoded = StrictJsonlDecoder(parameters={}).decode(_ChunkedResponse([b'{"a": 1}\n{oops\n']))
+    assert next(decoded) == {"a": 1}
+    with pytest.raises(MalformedLineError):
+        next(decoded)

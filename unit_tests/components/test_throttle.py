@@ -1,0 +1,96 @@
+"""ExportThrottle: at most `limit` export requests in any sliding period, shared by every export stream."""
+
+
+import pytest
+
+from source_iterable.components.throttle import ExportThrottle, shared_throttle
+
+
+class FakeTime:
+    """A clock that only moves when the throttle sleeps (or the test advances it)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def a_throttle(time: FakeTime, limit: int = 4) -> ExportThrottle:
+    return ExportThrottle(limit=limit, period=60.0, clock=time.clock, sleep=time.sleep)
+
+
+def test_given_four_per_minute_when_five_calls_at_once_then_the_fifth_waits_until_the_first_is_60s_old() -> None:
+    time = FakeTime()
+    throttle = a_throttle(time)
+    waits = [throttle.acquire() for _ in range(5)]
+    assert waits == [0, 0, 0, 0, 60.0]
+    assert time.now == 1060.0
+
+
+def test_given_two_streams_sharing_the_throttle_then_eight_calls_take_two_windows_in_arrival_order() -> None:
+    time = FakeTime()
+    throttle = a_throttle(time)
+    sent_at = []
+    for stream in ["email_send", "email_open"] * 4:
+        throttle.acquire()
+        sent_at.append((stream, time.now))
+    assert sent_at == [
+        ("email_send", 1000.0), ("email_open", 1000.0), ("email_send", 1000.0), ("email_open", 1000.0),
+        ("email_send", 1060.0), ("email_open", 1060.0), ("email_send", 1060.0), ("email_open", 1060.0),
+    ]
+
+
+def test_given_calls_spread_out_then_any_60s_holds_at_most_four() -> None:
+    time = FakeTime()
+    throttle = a_throttle(time)
+    sent_at = []
+    for gap in [0, 10, 10, 10, 10, 10, 10, 10, 10]:
+        time.now += gap
+        throttle.acquire()
+        sent_at.append(time.now - 1000)
+    assert sent_at == [0, 10, 20, 30, 60, 70, 80, 90, 120]
+    assert all(later - earlier >= 60 for earlier, later in zip(sent_at, sent_at[4:]))
+
+
+def test_given_a_429_with_retry_after_then_no_call_leaves_before_it_has_passed() -> None:
+    time = FakeTime()
+    throttle = a_throttle(time)
+    throttle.acquire()
+    throttle.rate_limited(retry_after=7)
+    assert throttle.acquire() == 7.0
+
+
+def test_given_a_429_without_retry_after_then_the_next_call_waits_a_whole_window() -> None:
+    time = FakeTime()
+    throttle = a_throttle(time)
+    throttle.acquire()
+    time.now += 5
+    throttle.rate_limited(retry_after=None)
+    assert throttle.acquire() == 60.0
+
+
+def test_given_a_shorter_retry_after_than_a_full_window_then_the_window_still_applies() -> None:
+    time = FakeTime()
+    throttle = a_throttle(time, limit=1)
+    throttle.acquire()
+    throttle.rate_limited(retry_after=2)
+    assert throttle.acquire() == 60.0
+
+
+def test_given_a_limit_below_one_then_the_config_error_names_the_option() -> None:
+    with pytest.raises(ValueError, match="^export_requests_per_minute must be at least 1, got 0$"):
+        ExportThrottle(limit=0)
+
+
+def test_given_one_owner_then_every_stream_gets_the_same_throttle_and_another_owner_its_own() -> None:
+    budget, other_budget = object.__new__(type("Budget", (), {})), object.__new__(type("Budget", (), {}))
+    first = shared_throttle(budget, 4)
+    assert shared_throttle(budget, 4) is first
+    assert shared_throttle(other_budget, 4) is not first
+    assert first.limit == 4

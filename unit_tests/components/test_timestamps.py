@@ -1,0 +1,50 @@
+"""TimestampNormalizer: Iterable's export timestamps become RFC 3339 UTC strings; other strings stay."""
+
+from typing import Any
+
+import pytest
+
+from source_iterable.components.timestamps import TimestampNormalizer, to_rfc3339
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        pytest.param("2026-01-14 06:20:22 +00:00", "2026-01-14T06:20:22Z", id="iterable-form"),
+        pytest.param("2021-03-10 14:07:34.134105.000Z", "2021-03-10T14:07:34.134105Z", id="malformed-double-fraction"),
+        pytest.param("2021-03-10 14:07:34.500 +00:00", "2021-03-10T14:07:34.5Z", id="fraction-trailing-zeros-dropped"),
+        pytest.param("2021-03-10 14:07:34.000 +00:00", "2021-03-10T14:07:34Z", id="zero-fraction-dropped"),
+        pytest.param("2021-03-10 14:07:34 +05:30", "2021-03-10T08:37:34Z", id="positive-offset-to-utc"),
+        pytest.param("2021-03-10 23:07:34 -0200", "2021-03-11T01:07:34Z", id="negative-offset-no-colon"),
+        pytest.param("2021-03-10 14:07:34", "2021-03-10T14:07:34Z", id="no-zone-is-utc"),
+        pytest.param("2021-03-10T14:07:34Z", "2021-03-10T14:07:34Z", id="already-rfc3339"),
+        pytest.param("2021-03-10 14:07:34 UTC", "2021-03-10T14:07:34Z", id="utc-word"),
+        pytest.param("2021-03-10", "2021-03-10", id="date-only-unchanged"),
+        pytest.param("2021-13-45 14:07:34 +00:00", "2021-13-45T14:07:34Z", id="fast-path-slices-without-validating"),
+        pytest.param("2021-13-45 14:07:34 +01:00", "2021-13-45 14:07:34 +01:00", id="invalid-date-unchanged"),
+        pytest.param("2021-03-10 14:07:34 and more", "2021-03-10 14:07:34 and more", id="longer-text-unchanged"),
+        pytest.param("hello, this is plain text", "hello, this is plain text", id="text-unchanged"),
+    ],
+)
+def test_to_rfc3339(value: str, expected: str) -> None:
+    assert to_rfc3339(value) == expected
+
+
+def test_given_nested_timestamps_when_transformed_then_every_depth_is_normalised_in_place() -> None:
+    record: dict[str, Any] = {
+        "createdAt": "2026-01-14 06:20:22 +00:00",
+        "itblInternal": {"documentUpdatedAt": "2026-01-14 06:20:23 +00:00"},
+        "items": [{"at": "2026-01-14 06:20:24 +00:00"}, "2026-01-14 06:20:25 +00:00", ["2026-01-14 06:20:26 +00:00"]],
+        "campaignId": 12,
+        "name": "Spring sale",
+        "flag": None,
+    }
+    TimestampNormalizer(parameters={}).transform(record)
+    assert record == {
+        "createdAt": "2026-01-14T06:20:22Z",
+        "itblInternal": {"documentUpdatedAt": "2026-01-14T06:20:23Z"},
+        "items": [{"at": "2026-01-14T06:20:24Z"}, "2026-01-14T06:20:25Z", ["2026-01-14T06:20:26Z"]],
+        "campaignId": 12,
+        "name": "Spring sale",
+        "flag": None,
+    }
