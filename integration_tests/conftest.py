@@ -5,7 +5,12 @@ from typing import Any
 
 import pytest
 
+from integration_tests import acceptance
 from integration_tests.emulator import Dataset, Emulator
+
+# The CDK's standard connector tests (test_standard_suite.py): parametrizes their `scenario` argument from
+# acceptance-test-config.yml.
+pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 
 
 @pytest.fixture
@@ -26,3 +31,10 @@ def emulator_config(emulator: Emulator) -> dict[str, Any]:
         "window_days": 365,
         "export_requests_per_minute": 1000,
     }
+
+
+@pytest.fixture(scope="session")
+def acceptance_emulator() -> Iterator[Emulator]:
+    """The emulator the acceptance fixtures name (sample_config.json's fixed URL), one for the whole session."""
+    with acceptance.acceptance_emulator() as emu:
+        yield emu

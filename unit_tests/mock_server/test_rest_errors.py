@@ -159,13 +159,15 @@ ENDPOINTS = {
     ),
 }
 STREAMS = [pytest.param(name, id=name) for name in ENDPOINTS]
+# Every key of a project may list channels: a refusal there is a bad key, never a skipped stream.
+SKIPPABLE_STREAMS = [pytest.param(name, id=name) for name in ENDPOINTS if name != "channels"]
 
 
 def path_of(request: HttpRequest) -> str:
     return request._parsed_url.path
 
 
-@pytest.mark.parametrize("stream", STREAMS)
+@pytest.mark.parametrize("stream", SKIPPABLE_STREAMS)
 @pytest.mark.parametrize("refusal", [pytest.param(bad_api_key, id="401"), pytest.param(forbidden, id="403")])
 def test_given_key_refused_on_endpoint_when_read_then_stream_is_skipped_with_a_warning_and_completes(
     http_mocker: HttpMocker,
@@ -190,6 +192,24 @@ def test_given_key_refused_on_endpoint_when_read_then_stream_is_skipped_with_a_w
     )
     assert [w for w in warnings_of(output) if w.startswith(f"Skipping stream {stream}:")] == [expected_warning]
     assert retry_waits == []
+
+
+def test_given_key_rejected_on_channels_when_read_then_sync_fails_with_the_key_message(
+    http_mocker: HttpMocker, retry_waits: list[float]
+) -> None:
+    http_mocker.get(a_request("channels").build(), bad_api_key())
+
+    output = read_stream("channels", a_config().build(), expect_failure=True, with_rate_budget=False)
+
+    error = json.loads(bad_api_key().body)
+    assert records_of(output) == []
+    assert retry_waits == []
+    assert output.errors[0].trace.error.failure_type.value == "config_error"
+    assert output.errors[0].trace.error.message == (
+        f"Iterable rejected the API key ({error['code']}: {error['msg']}) on https://api.iterable.com/api/channels. "
+        "The key is wrong, was rotated, was copied with leading or trailing whitespace, or belongs to a project in "
+        "the other data center: this connection uses the US data center."
+    )
 
 
 @pytest.mark.parametrize("stream", STREAMS)

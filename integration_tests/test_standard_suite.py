@@ -1,0 +1,48 @@
+"""The CDK's standard connector tests (airbyte_cdk.test.standard_tests) against the emulator.
+
+Scenarios come from acceptance-test-config.yml (spec, connection, discovery, basic_read, full_refresh); its
+configs name the emulator's fixed URL, served for the session by the `acceptance_emulator` fixture. Each suite
+runs `spec`, `check` with the good and the wrong key, `discover`, and a full-refresh `read` of every stream of
+integration_tests/configured_catalog.json in which every stream must return records matching its schema.
+
+- TestSourceIterable: the connector as shipped (`SourceIterable`, the console script's class).
+- TestManifestOnly: `manifest.yaml` alone in the CDK's `ConcurrentDeclarativeSource`, as Airbyte's
+  manifest-only runtime would load it (components imported from the installed `source_iterable` package).
+  Its `check` is the manifest's `CheckStream` on channels, which fails on a wrong key (channels' 401 is never
+  skipped); the export-permission probe exists only in SourceIterable.check (`definitions.check_probes`).
+"""
+
+from typing import Any
+
+import pytest
+from airbyte_cdk.test.models import ConnectorTestScenario
+from airbyte_cdk.test.standard_tests import DeclarativeSourceTestSuite, SourceTestSuiteBase
+from airbyte_cdk.test.standard_tests._job_runner import IConnector
+
+from source_iterable.source import SourceIterable
+
+pytestmark = pytest.mark.usefixtures("acceptance_emulator")
+
+
+def scenario_config(suite: type[SourceTestSuiteBase], scenario: ConnectorTestScenario | None) -> dict[str, Any]:
+    if scenario is None:
+        return {}
+    return scenario.get_config_dict(connector_root=suite.get_connector_root_dir(), empty_if_missing=True)
+
+
+class SpecWithoutCatalog(SourceTestSuiteBase):
+    def test_config_matches_spec(self, scenario: ConnectorTestScenario) -> None:
+        """The suite's job runner passes a scenario's `configured_catalog_path` to every verb but discover and check,
+        so `spec --catalog …` fails to parse (airbyte-cdk 7.39.1) for a config that is also read; spec takes none."""
+        super().test_config_matches_spec(scenario.model_copy(update={"configured_catalog_path": None}))
+
+
+class TestSourceIterable(SpecWithoutCatalog):
+    @classmethod
+    def create_connector(cls, scenario: ConnectorTestScenario | None) -> IConnector:
+        """The suite would build the class without arguments; the CDK needs the config at construction."""
+        return SourceIterable(config=scenario_config(cls, scenario) or None)
+
+
+class TestManifestOnly(SpecWithoutCatalog, DeclarativeSourceTestSuite):
+    pass
