@@ -1,12 +1,28 @@
 """The connector: Iterable's API described by `manifest.yaml`, run by the CDK's declarative engine."""
 
+import logging
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, List, Mapping, Optional
+from typing import Any
 
-import yaml
-from airbyte_cdk.models import AirbyteStateMessage, ConfiguredAirbyteCatalog
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    AirbyteStreamStatus,
+    ConfiguredAirbyteCatalog,
+    StreamDescriptor,
+    TraceType,
+    Type,
+)
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
+from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
+from airbyte_cdk.utils.yaml_loader import safe_load_yaml
+
+from source_iterable.components import ConnectionProbes
+from source_iterable.record_batch import RecordBatch
 
 MANIFEST_NAME = "manifest.yaml"
 
@@ -18,7 +34,7 @@ def load_manifest() -> dict[str, Any]:
         text = packaged.read_text(encoding="utf-8")
     else:
         text = (Path(__file__).resolve().parent.parent / MANIFEST_NAME).read_text(encoding="utf-8")
-    manifest: dict[str, Any] = yaml.safe_load(text)
+    manifest: dict[str, Any] = safe_load_yaml(text)  # libyaml when built with it: 0.01 s instead of 0.17 s
     return manifest
 
 
@@ -27,9 +43,64 @@ class SourceIterable(ConcurrentDeclarativeSource):
 
     def __init__(
         self,
-        catalog: Optional[ConfiguredAirbyteCatalog] = None,
-        config: Optional[Mapping[str, Any]] = None,
-        state: Optional[List[AirbyteStateMessage]] = None,
+        catalog: ConfiguredAirbyteCatalog | None = None,
+        config: Mapping[str, Any] | None = None,
+        state: list[AirbyteStateMessage] | None = None,
+        record_batches: bool = False,
         **kwargs: Any,
     ) -> None:
+        """`record_batches`: `read` gives out export records as `RecordBatch`es (record_batch.py), not one message
+        each; only for a caller that writes them itself, like the console script."""
         super().__init__(catalog=catalog, config=config, state=state, source_config=load_manifest(), **kwargs)
+        self._record_batches = record_batches
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        """The CDK's read, plus what the CDK does per record for the records that come in `RecordBatch`es.
+
+        Each batch is marked arrived (its reader may go on), preceded for the stream's first one by the RUNNING
+        status the CDK emits on a stream's first record, and given out as one RECORD message per record (whole
+        with `record_batches`). The CDK's "Read N records from <stream> stream" log counts only records that come
+        one by one, so a log of its own follows it with the count of batched records.
+        """
+        batched: dict[str, int] = {}
+        for message in super().read(logger, config, catalog, state):
+            if isinstance(message, RecordBatch):
+                message.arrived()
+                if message.stream not in batched:
+                    batched[message.stream] = 0
+                    yield stream_status_message(StreamDescriptor(name=message.stream), AirbyteStreamStatus.RUNNING)
+                batched[message.stream] += len(message.records)
+                if self._record_batches:
+                    yield message
+                else:
+                    yield from message.messages()
+                continue
+            trace = message.trace if message.type == Type.TRACE else None
+            status = trace.stream_status if trace is not None and trace.type == TraceType.STREAM_STATUS else None
+            if (
+                status is not None
+                and status.status in (AirbyteStreamStatus.COMPLETE, AirbyteStreamStatus.INCOMPLETE)
+                and status.stream_descriptor.name in batched
+            ):
+                name = status.stream_descriptor.name
+                logger.info(f"Read {batched[name]} records from {name} stream in batches")
+            yield message
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """Validate the config, then send the manifest's `definitions.check_probes` (see ConnectionProbes).
+
+        A config error raised by the validations reaches the entrypoint, which reports it as a failed
+        connection status. Probes go through the source's API budget like every stream request.
+        """
+        self._prepare_for_stream_build()  # the config validations and the API budget, as for streams()
+        probes = [
+            self._constructor.create_component(HttpRequesterModel, probe, self._config, name=f"check_probe_{index}")
+            for index, probe in enumerate(self._source_config["definitions"]["check_probes"], start=1)
+        ]
+        return ConnectionProbes(probes).run()
