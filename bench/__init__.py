@@ -1,0 +1,1 @@
+"""The export read path benchmark: `python -m bench` (README "Benchmark", results in bench/RESULTS.md)."""
