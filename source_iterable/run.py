@@ -4,7 +4,8 @@
 per-record overhead around it (bench/ measures it, README "Benchmark"): export records come from their streams in
 `RecordBatch`es (record_batch.py), and every RECORD message is written with one `orjson.dumps` exactly as the CDK's
 serialiser writes it, to stdout in 1 MiB writes; every other message takes the CDK's path. spec, check and
-discover are the CDK's `launch`.
+discover go through the CDK's stock flow; every command reports a bad config by field, without a traceback
+(config_errors.py).
 """
 
 import argparse
@@ -43,13 +44,14 @@ def _protocol_schemas_without_attribute_docs() -> Iterator[None]:
 
 
 with _protocol_schemas_without_attribute_docs():
-    from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
+    from airbyte_cdk.entrypoint import AirbyteEntrypoint
     from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
-    from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, ConnectorSpecification, Type
+    from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, ConnectorSpecification, FailureType, Type
     from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
     from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+    from source_iterable.config_errors import config_error, config_error_line, spec_violation
     from source_iterable.record_batch import DELIVERY, RecordBatch
     from source_iterable.source import SourceIterable
 
@@ -93,7 +95,18 @@ def batch_lines(batch: RecordBatch, emitted_at: int) -> bytes | None:
     return head + (tail + head).join(parts) + tail
 
 
-class FastRecordEntrypoint(AirbyteEntrypoint):
+class IterableEntrypoint(AirbyteEntrypoint):
+    """`AirbyteEntrypoint` whose spec check names the offending field (config_errors.py)."""
+
+    @staticmethod
+    def validate_connection(source_spec: ConnectorSpecification, config: Any) -> None:
+        violation = spec_violation(config, source_spec.connectionSpecification)
+        if violation:
+            raise config_error(violation)
+        AirbyteEntrypoint.validate_connection(source_spec, config)
+
+
+class FastRecordEntrypoint(IterableEntrypoint):
     """`AirbyteEntrypoint` whose `read` command yields RECORD messages as ready JSON lines (bytes), the rest as str.
 
     The stock `run` serialises each record through serpyco-rs into a dict and then orjson, and its `read` builds a
@@ -222,11 +235,24 @@ def build_source(args: list[str], record_batches: bool = False) -> SourceIterabl
 
 
 def run() -> None:
+    """Run one protocol verb; a config error ends it with one TRACE line naming the field, exit status 1."""
     args = sys.argv[1:]
     parsed_args = AirbyteEntrypoint.parse_args(args)
-    if parsed_args.command != "read":
-        launch(build_source(args), args)
-        return
+    try:
+        if parsed_args.command == "read":
+            read(args, parsed_args)
+        else:
+            with PRINT_BUFFER:
+                for message in IterableEntrypoint(build_source(args)).run(parsed_args):
+                    print(f"{message}\n", end="")
+    except AirbyteTracedException as error:
+        if error.failure_type != FailureType.config_error:
+            raise
+        print(config_error_line(error), flush=True)
+        sys.exit(1)
+
+
+def read(args: list[str], parsed_args: argparse.Namespace) -> None:
     DELIVERY.enable()
     entrypoint = FastRecordEntrypoint(build_source(args, record_batches=True))
     output = BatchedOutput()

@@ -12,6 +12,8 @@ from airbyte_cdk.models import (
     AirbyteStateMessage,
     AirbyteStreamStatus,
     ConfiguredAirbyteCatalog,
+    FailureType,
+    Status,
     StreamDescriptor,
     TraceType,
     Type,
@@ -19,6 +21,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_iterable.components import ConnectionProbes
@@ -95,10 +98,15 @@ class SourceIterable(ConcurrentDeclarativeSource):
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Validate the config, then send the manifest's `definitions.check_probes` (see ConnectionProbes).
 
-        A config error raised by the validations reaches the entrypoint, which reports it as a failed
-        connection status. Probes go through the source's API budget like every stream request.
+        A config error of the validations fails the check with its message (the entrypoint would also emit it as
+        a TRACE with the stack trace). Probes go through the source's API budget like every stream request.
         """
-        self._prepare_for_stream_build()  # the config validations and the API budget, as for streams()
+        try:
+            self._prepare_for_stream_build()  # the config validations and the API budget, as for streams()
+        except AirbyteTracedException as error:
+            if error.failure_type != FailureType.config_error:
+                raise
+            return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         probes = [
             self._constructor.create_component(HttpRequesterModel, probe, self._config, name=f"check_probe_{index}")
             for index, probe in enumerate(self._source_config["definitions"]["check_probes"], start=1)

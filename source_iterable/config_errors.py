@@ -1,0 +1,75 @@
+"""A bad config, reported as one sentence that names the field and what was expected, with no traceback.
+
+Two gaps of the CDK's entrypoint (7.39) that YAML cannot close:
+- its spec check reports only jsonschema's text (`'APAC' is not one of ['US', 'EU']`), never the field's name;
+- a config error raised during `discover` or `read` goes to the uncaught-exception hook, which logs it FATAL with
+  the traceback and emits a TRACE carrying the stack trace.
+"""
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from airbyte_cdk.models import (
+    AirbyteErrorTraceMessage,
+    AirbyteMessage,
+    AirbyteMessageSerializer,
+    AirbyteTraceMessage,
+    FailureType,
+    TraceType,
+    Type,
+)
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from jsonschema import Draft7Validator, ValidationError
+from jsonschema.exceptions import best_match
+
+
+def spec_violation(config: Mapping[str, Any], spec_schema: Mapping[str, Any]) -> str | None:
+    """The first way `config` breaks the connector's spec, as a sentence naming the field; None if it conforms.
+
+    A secret field's value (`airbyte_secret`) is never quoted back.
+    """
+    error = best_match(Draft7Validator(spec_schema).iter_errors(config))
+    if error is None:
+        return None
+    if error.validator == "required":
+        missing = next(name for name in error.validator_value if name not in error.instance)
+        return f"Config field '{missing}' is required."
+    field = ".".join(str(part) for part in error.absolute_path)
+    got = "" if error.schema.get("airbyte_secret") else f"; got {error.instance!r}"
+    return f"Config field '{field}' {_expectation(error)}{got}."
+
+
+def _expectation(error: ValidationError) -> str:
+    expected = error.validator_value
+    match error.validator:
+        case "enum":
+            return "must be one of " + ", ".join(str(value) for value in expected)
+        case "type":
+            kinds = expected if isinstance(expected, list) else [expected]
+            return "must be " + " or ".join(f"{'an' if kind == 'integer' else 'a'} {kind}" for kind in kinds)
+        case "minimum":
+            return f"must be at least {expected}"
+        case "maximum":
+            return f"must be at most {expected}"
+        case "pattern":
+            return f"must look like {error.schema.get('pattern_descriptor', expected)}"
+        case _:
+            return f"is not valid ({error.message})"
+
+
+def config_error(message: str) -> AirbyteTracedException:
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+def config_error_line(error: AirbyteTracedException) -> str:
+    """The TRACE ERROR line for a config error: its message, secrets masked, and no stack trace."""
+    message = filter_secrets(error.message or str(error))
+    trace = AirbyteTraceMessage(
+        type=TraceType.ERROR,
+        emitted_at=time.time_ns() // 1_000_000,
+        error=AirbyteErrorTraceMessage(message=message, internal_message=message, failure_type=FailureType.config_error),
+    )
+    return orjson.dumps(AirbyteMessageSerializer.dump(AirbyteMessage(type=Type.TRACE, trace=trace))).decode()
