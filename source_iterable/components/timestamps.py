@@ -46,28 +46,16 @@ def to_rfc3339(value: str) -> str:
     return f"{text}.{micros:06d}".rstrip("0") + "Z" if micros else f"{text}Z"
 
 
-def _normalize_dict(record: dict[str, Any]) -> None:
-    for key, value in record.items():
+def _normalize(container: dict[str, Any] | list[Any]) -> None:
+    """Rewrite the timestamp-shaped strings of a dict or list in place, recursing into nested containers."""
+    entries = container.items() if type(container) is dict else enumerate(container)
+    for key, value in entries:
         kind = type(value)
         if kind is str:
             if len(value) >= 19 and value[4] == "-":
-                record[key] = to_rfc3339(value)
-        elif kind is dict:
-            _normalize_dict(value)
-        elif kind is list:
-            _normalize_list(value)
-
-
-def _normalize_list(values: list[Any]) -> None:
-    for index, value in enumerate(values):
-        kind = type(value)
-        if kind is str:
-            if len(value) >= 19 and value[4] == "-":
-                values[index] = to_rfc3339(value)
-        elif kind is dict:
-            _normalize_dict(value)
-        elif kind is list:
-            _normalize_list(value)
+                container[key] = to_rfc3339(value)
+        elif kind is dict or kind is list:
+            _normalize(value)
 
 
 @dataclass
@@ -82,9 +70,6 @@ class TimestampNormalizer(RecordTransformation):
 
     parameters: InitVar[Mapping[str, Any]]
 
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        pass
-
     def transform(
         self,
         record: dict[str, Any],
@@ -92,4 +77,4 @@ class TimestampNormalizer(RecordTransformation):
         stream_state: StreamState | None = None,
         stream_slice: StreamSlice | None = None,
     ) -> None:
-        _normalize_dict(record)
+        _normalize(record)
