@@ -28,13 +28,21 @@ JSONL_CONTENT_TYPES = frozenset({
 
 
 def failure_kind(error: BaseException) -> FailureKind:
-    """A requests error (or the CDK's wrapper of one) before the body: a read timeout, or anything else."""
+    """A requests error (or the CDK's wrapper of one) before the body: a read timeout, or anything else.
+
+    The CDK's HttpClient does not chain the requests exception it gives up on: its `BaseBackoffException` only
+    carries "<ExceptionClass>: <text>" (`response_models._format_exception_error_message`), so the message names it.
+    """
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, requests.exceptions.ReadTimeout):
+        if isinstance(seen, requests.exceptions.ReadTimeout) or _names_a_read_timeout(str(seen)):
             return FailureKind.READ_TIMEOUT
         seen = seen.__cause__ or seen.__context__
     return FailureKind.BEFORE_BODY
+
+
+def _names_a_read_timeout(message: str) -> bool:
+    return message.startswith("ReadTimeout:") or "Read timed out" in message
 
 
 def _retry_after(response: requests.Response) -> float | None:
