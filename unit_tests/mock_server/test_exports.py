@@ -2,7 +2,8 @@
 
 Manifest summary (definitions.export_stream): GET export/data.json?dataTypeName=<data_type>&startDateTime&endDateTime
 per window of window_days (endDateTime exclusive), paced by one throttle, strict JSONL, RFC 3339 timestamps,
-transactionalData decoded, primary key _iterable_event_id; a cut body or 5xx splits the window without duplicates;
+transactionalData decoded, primary key _iterable_event_id; a 5xx asks the same window again, a cut body splits it
+(without duplicates);
 the state is the end of the contiguous windows fully emitted.
 """
 
