@@ -37,8 +37,10 @@ class ReplayingEmulator(Emulator):
             raise ValueError(f"the emulator's data set has no {DATA_TYPE} events")
         return table
 
-    def _answer(self, method: str, path: str, params: dict[str, list[str]], api_key: str | None) -> Response:
-        response = super()._answer(method, path, params, api_key)
+    def _answer(
+        self, method: str, path: str, params: dict[str, list[str]], api_key: str | None, arrived: float | None = None
+    ) -> Response:
+        response = super()._answer(method, path, params, api_key, arrived)
         if response.status != 200 or not self._is_full_window(path, params):
             return response
         if self._recorded:

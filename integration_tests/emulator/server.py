@@ -259,12 +259,12 @@ class Emulator:
         if len(raw_path) > MAX_URI_LENGTH:
             response = Response(414, _URI_TOO_LONG, content_type="text/html")
         else:
-            response = self._answer(method, path, params, api_key, self.arrival() if arrived is None else arrived)
+            response = self._answer(method, path, params, api_key, arrived)
         self.requests.append(LoggedRequest(method, path, params, response.status, key_ok, time.time()))
         return response
 
     def _answer(
-        self, method: str, path: str, params: dict[str, list[str]], api_key: str | None, arrived: float
+        self, method: str, path: str, params: dict[str, list[str]], api_key: str | None, arrived: float | None = None
     ) -> Response:
         route, path_params = _find_route(method, path)
         if route is None:
@@ -279,7 +279,7 @@ class Emulator:
             )
         # Named limits are shared by their endpoints (data.json); "default" is counted per endpoint.
         bucket = route.pattern.pattern if route.rate_limit == "default" else route.rate_limit
-        if not self._limiter.allow(route.rate_limit, bucket, arrived):
+        if not self._limiter.allow(route.rate_limit, bucket, self.arrival() if arrived is None else arrived):
             return error_response(
                 429, "RateLimitExceeded", f"Exceeded rate limit for endpoint: {path}, project: {self.PROJECT_ID}",
                 params={},

@@ -51,6 +51,7 @@ def a_retriever(
     return ExportWindowRetriever(
         requester=requester, decoder=StrictJsonlDecoder(parameters={}), config={}, parameters={}, name=data_type,
         primary_key=primary_key, data_type=data_type, throttle=throttle, cursor=cursor,  # type: ignore[arg-type]
+        max_window="P365D",
         **({"sleep": sleep} if sleep else {}),
     )
 
