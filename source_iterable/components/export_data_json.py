@@ -1,7 +1,8 @@
 """The synchronous range reader: one range of one export stream read through `GET export/data.json` windows."""
 
 import logging
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -128,8 +129,9 @@ class DataJsonRangeReader:
             size = self.sizer.next_size(part, count)
             start = part[1]
 
-    def _probe(self, window: Window, stream_slice: StreamSlice) -> list[datetime] | None:
-        """The sorted `time_field` of every record of `window`, or None when they could not all be had.
+    def _probe(self, window: Window, stream_slice: StreamSlice) -> Sequence[float] | None:
+        """The sorted `time_field` of every record of `window` (POSIX seconds, 8 bytes a record: 16 MB at
+        `probe_limit`), or None when they could not all be had.
 
         A failure before the body (5xx, connection) is retried like a window's, up to `tries_per_window` tries;
         anything else (a cut body, a record without a readable time, more than `probe_limit` records) gives up
@@ -147,10 +149,10 @@ class DataJsonRangeReader:
                 self.sleep(backoff * 2 ** (attempt - 1))
         return None
 
-    def _probe_once(self, window: Window, stream_slice: StreamSlice) -> list[datetime] | None:
+    def _probe_once(self, window: Window, stream_slice: StreamSlice) -> Sequence[float] | None:
         name = self.sender.stream_name
         response = self.sender.send(window, stream_slice, _ignore, {"onlyFields": self.time_field})
-        times: list[datetime] = []
+        times: array[float] = array("d")
         try:
             for line in self.records.decoder.decode(response):
                 moment = _instant(line.get(self.time_field))
@@ -158,13 +160,12 @@ class DataJsonRangeReader:
                     reason = f"a record without a readable {self.time_field}" if moment is None else "too many records"
                     LOGGER.info(f"{name}: {describe(window)} holds {reason} to plan from; reading it in windows.")
                     return None
-                times.append(moment)
+                times.append(moment.timestamp())
         except (MalformedLineError, TruncatedBodyError, requests.exceptions.RequestException) as error:
             raise WindowFailed(FailureKind.BODY_CUT, f"probe body failed: {error.__class__.__name__}") from error
         finally:
             response.close()
-        times.sort()
-        return times
+        return array("d", sorted(times))
 
     def _read_window(
         self, window: Window, stream_slice: StreamSlice, progress: RangeProgress

@@ -7,10 +7,11 @@ de-duplication keys can be read and table-tested alone, and shared by every rang
 
 import bisect
 import enum
+import math
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -200,21 +201,18 @@ def key_fields(primary_key: str | list[str] | list[list[str]] | None) -> tuple[s
     return tuple(str(part) for part in primary_key or ())
 
 
-def _floor_second(moment: datetime) -> datetime:
-    return moment.replace(microsecond=0)
-
-
 @dataclass(frozen=True)
 class WindowSizer:
     """How a range is cut into requests: as few as possible, each holding about `target_records` at most.
 
     Requests are what Iterable rations (4 a minute); bodies are cheap. So:
-    - `plan(range, times)`: with the creation times of every record of the range (a probe), the windows that cover
-      it, each with the number of records it holds. A window ends before the record that would make it hold more
-      than `target_records`, or `max_window` after its first record (window_days: the longest span a user allows
-      one request to ask for), whichever comes first; it starts where the previous one ended, so an empty stretch
-      before its first record costs nothing. A window holding no record (an empty range, the empty tail) needs no
-      request. Ends fall on whole seconds (Iterable's format).
+    - `plan(range, times)`: with the creation times of every record of the range (a probe; POSIX seconds,
+      sorted), the windows that cover it, each with the number of records it holds. A window ends before the
+      record that would make it hold more than `target_records`, or `max_window` after its first record
+      (window_days: the longest span of data a user allows one request to ask for), whichever comes first; it
+      starts where the previous one ended, so an empty stretch before its first record costs nothing. A window
+      holding no record (an empty range, the empty tail) needs no request. Ends fall on whole seconds
+      (Iterable's format).
     - `next_size(window, records)`: without a probe, the span of the next window from the density the last one
       showed: `target_records` at that density, between `min_window` and `max_window` (an empty window: `max_window`).
     """
@@ -223,17 +221,19 @@ class WindowSizer:
     min_window: timedelta
     target_records: int
 
-    def plan(self, window: Window, times: list[datetime]) -> list[tuple[Window, int]]:
+    def plan(self, window: Window, times: Sequence[float]) -> list[tuple[Window, int]]:
         start, end = window
         planned: list[tuple[Window, int]] = []
-        first = bisect.bisect_left(times, start)
-        last = bisect.bisect_left(times, end)
+        first = bisect.bisect_left(times, start.timestamp())
+        last = bisect.bisect_left(times, end.timestamp())
+        longest = self.max_window.total_seconds()
         while first < last:
-            earliest = _floor_second(times[first])
+            earliest = math.floor(times[first])
             cut = first + self.target_records
-            stop = end if cut >= last else _floor_second(times[cut])
-            stop = min(end, max(min(stop, earliest + self.max_window), earliest + timedelta(seconds=1)))
-            holds = bisect.bisect_left(times, stop, first, last) - first
+            stop_at = end.timestamp() if cut >= last else math.floor(times[cut])
+            stop_at = min(end.timestamp(), max(min(stop_at, earliest + longest), earliest + 1))
+            stop = datetime.fromtimestamp(stop_at, tz=UTC)
+            holds = bisect.bisect_left(times, stop_at, first, last) - first
             planned.append(((start, stop), holds))
             start, first = stop, first + holds
         if start < end:

@@ -141,7 +141,7 @@ def a_sizer(target: int = 3, max_days: int = 30) -> WindowSizer:
 
 
 def planned(times: list[str], target: int = 3, max_days: int = 30) -> list[tuple[str, str, int]]:
-    plan = a_sizer(target, max_days).plan(YEAR, [at(time) for time in times])
+    plan = a_sizer(target, max_days).plan(YEAR, [at(time).timestamp() for time in times])
     return [(start.isoformat()[:19], end.isoformat()[:19], holds) for (start, end), holds in plan]
 
 
@@ -184,7 +184,7 @@ def test_plan(times: list[str], expected: list[tuple[str, str, int]]) -> None:
 
 
 def test_given_a_long_dense_year_then_windows_never_exceed_target_records_and_cover_the_range() -> None:
-    times = [at("2025-01-01T00:00:00") + timedelta(minutes=37 * n) for n in range(10_000)]
+    times = [(at("2025-01-01T00:00:00") + timedelta(minutes=37 * n)).timestamp() for n in range(10_000)]
     plan = a_sizer(target=1000).plan(YEAR, times)
     assert [holds for _, holds in plan][:-1] == [1000] * 10
     assert plan[0][0][0] == YEAR[0] and plan[-1][0][1] == YEAR[1]

@@ -7,7 +7,6 @@ transactionalData decoded, primary key _iterable_event_id; a 5xx asks the same w
 the state is the end of the contiguous windows fully emitted.
 """
 
-import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
