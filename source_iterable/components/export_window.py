@@ -147,16 +147,21 @@ class ExportWindowRetriever(Retriever):
         keys = EmittedKeys(self._key_fields)
         checkpoint = WindowCheckpoint(self.cursor, self.name, stream_slice)
         batcher = RecordBatcher(self.name) if DELIVERY.enabled else None
+        done_until = start
         try:
             for item in self.range_reader_for((start, end)).read_range((start, end), stream_slice, keys):
                 if isinstance(item, WindowDone):
-                    if item.window[1] >= end:
-                        continue  # the range's end: completed below, as the slice's own
+                    # Only a window that extends the completed prefix moves the state (a reader reading parts of
+                    # the range out of order must not move it past a part not read yet); the range's end is
+                    # completed below, as the slice's own.
+                    if not item.window[0] <= done_until < item.window[1] < end:
+                        continue
+                    done_until = item.window[1]
                     if batcher is not None:
                         if (batch := batcher.flush()) is not None:
                             yield batch
                         batcher.wait_until_delivered()
-                    checkpoint.complete(*item.window)
+                    checkpoint.complete(start, done_until)
                     keys.reset()
                 elif not keys.first_time(item):
                     continue

@@ -210,3 +210,53 @@ def test_given_a_probe_that_fails_then_windows_are_sized_by_the_density_the_last
         ("2025-01-21 00:00:00", "2025-01-27 16:00:00", False),  # empty: next window window_days again
         ("2025-01-27 16:00:00", "2025-02-16 16:00:00", False),
     ]
+
+
+class ScriptedReader:
+    """A range reader yielding a fixed script of records and WindowDone markers."""
+
+    def __init__(self, script: list[Any]) -> None:
+        self.script = script
+
+    def read_range(self, window: Any, stream_slice: Any, progress: Any) -> Any:
+        yield from self.script
+
+
+def day(number: int) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime(2025, 1, number, tzinfo=UTC)
+
+
+class ClosingCursorSpy(CursorSpy):
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed: list[dict[str, Any]] = []
+
+    def close_partition(self, partition: Any) -> None:
+        self.closed.append(dict(partition.to_slice()))
+
+
+def test_given_windows_done_out_of_order_then_only_the_contiguous_prefix_is_checkpointed() -> None:
+    from source_iterable.components.export_data_json import WindowDone
+
+    cursor = ClosingCursorSpy()
+    retriever = a_retriever("emailSend", ExportThrottle(limit=100), cursor)  # type: ignore[arg-type]
+    script = [
+        {"messageId": "a"}, WindowDone((day(10), day(20))),  # not contiguous with the range start: ignored
+        {"messageId": "b"}, WindowDone((day(1), day(5))),
+        {"messageId": "c"}, WindowDone((day(5), day(10))), WindowDone((day(10), day(20))),
+        WindowDone((day(20), day(31))),  # the range's end: completed as the slice's own
+    ]
+    retriever.range_reader_for = lambda window: ScriptedReader(script)  # type: ignore[method-assign]
+    records = list(retriever.read_records({}, a_slice("2025-01-01T00:00:00Z", "2025-01-30T23:59:59Z")))
+    assert [record.data["messageId"] for record in records] == ["a", "b", "c"]
+    assert cursor.closed == [
+        {"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-01-04T23:59:59Z"},
+        {"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-01-09T23:59:59Z"},
+        {"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-01-19T23:59:59Z"},
+    ]
+    assert [data for data, _ in cursor.observed] == [
+        {"createdAt": "2025-01-05T00:00:00Z"}, {"createdAt": "2025-01-10T00:00:00Z"},
+        {"createdAt": "2025-01-20T00:00:00Z"}, {"createdAt": "2025-01-31T00:00:00Z"},
+    ]
