@@ -3,6 +3,7 @@
 Each lives in a module named for its job and is re-exported here, so the manifest never depends on file layout.
 """
 
+from source_iterable.components.api_key_auth import NoRedirectApiKeyAuthenticator
 from source_iterable.components.config_validation import ApiBaseUrlValidation, DateRangeValidation, UtcDateValidation
 from source_iterable.components.connection_probe import ConnectionProbes
 from source_iterable.components.event_id import EventIdAdder
@@ -27,6 +28,7 @@ __all__ = [
     "FieldMapExtractor",
     "JsonStringFieldParser",
     "MetricRowTyping",
+    "NoRedirectApiKeyAuthenticator",
     "NextPageCursor",
     "SkipWarningErrorHandler",
     "StrictJsonlDecoder",
