@@ -14,6 +14,7 @@ from source_iterable.components.jsonl import StrictJsonlDecoder
 from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.components.next_page import NextPageCursor
 from source_iterable.components.renaming import CaseCollisionRenamer
+from source_iterable.components.rest_body import StrictRecordsExtractor
 from source_iterable.components.skip_warning import SkipWarningErrorHandler
 from source_iterable.components.timestamps import TimestampNormalizer
 from source_iterable.components.user_fields import UserFieldsSchemaLoader
@@ -32,6 +33,7 @@ __all__ = [
     "NextPageCursor",
     "SkipWarningErrorHandler",
     "StrictJsonlDecoder",
+    "StrictRecordsExtractor",
     "TimestampNormalizer",
     "UserFieldsSchemaLoader",
     "UtcDateValidation",
