@@ -50,6 +50,8 @@ def _expectation(error: ValidationError) -> str:
         case "type":
             kinds = expected if isinstance(expected, list) else [expected]
             return "must be " + " or ".join(f"{'an' if kind == 'integer' else 'a'} {kind}" for kind in kinds)
+        case "minLength" if expected == 1:
+            return "must not be empty"
         case "minimum":
             return f"must be at least {expected}"
         case "maximum":

@@ -1,7 +1,7 @@
 """The connector: Iterable's API described by `manifest.yaml`, run by the CDK's declarative engine."""
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,17 @@ def load_manifest() -> dict[str, Any]:
     return manifest
 
 
+STRIPPED_FIELDS = ("api_key", "api_base_url")
+
+
+def strip_config(config: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """`config` with the string values of STRIPPED_FIELDS stripped of surrounding whitespace."""
+    for name in STRIPPED_FIELDS:
+        if isinstance(config.get(name), str):
+            config[name] = config[name].strip()
+    return config
+
+
 class SourceIterable(ConcurrentDeclarativeSource):
     """Iterable source. Everything it does is in the manifest; this class only loads it by absolute path."""
 
@@ -54,8 +65,19 @@ class SourceIterable(ConcurrentDeclarativeSource):
     ) -> None:
         """`record_batches`: `read` gives out export records as `RecordBatch`es (record_batch.py), not one message
         each; only for a caller that writes them itself, like the console script."""
+        config = strip_config(dict(config)) if config is not None else None
         super().__init__(catalog=catalog, config=config, state=state, source_config=load_manifest(), **kwargs)
         self._record_batches = record_batches
+
+    @staticmethod
+    def read_config(config_path: str) -> MutableMapping[str, Any]:
+        """The config file, with `api_key` and `api_base_url` stripped of surrounding whitespace.
+
+        Iterable keys and URLs have none; a pasted newline would otherwise make every request fail with the key
+        quoted in the error (and escape the secret mask in its JSON-escaped form).
+        """
+        config = ConcurrentDeclarativeSource.read_config(config_path)
+        return strip_config(config)
 
     def read(
         self,
