@@ -15,12 +15,14 @@ from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.components.next_page import NextPageCursor
 from source_iterable.components.renaming import CaseCollisionRenamer
 from source_iterable.components.rest_body import StrictRecordsExtractor
+from source_iterable.components.retry_after import CappedRetryAfter
 from source_iterable.components.skip_warning import SkipWarningErrorHandler
 from source_iterable.components.timestamps import TimestampNormalizer
 from source_iterable.components.user_fields import UserFieldsSchemaLoader
 
 __all__ = [
     "ApiBaseUrlValidation",
+    "CappedRetryAfter",
     "CaseCollisionRenamer",
     "ConnectionProbes",
     "DateRangeValidation",
