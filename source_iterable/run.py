@@ -48,13 +48,13 @@ def _protocol_schemas_without_attribute_docs() -> Iterator[None]:
 with _protocol_schemas_without_attribute_docs():
     from airbyte_cdk.entrypoint import AirbyteEntrypoint
     from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
-    from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, ConnectorSpecification, FailureType, Type
+    from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, ConnectorSpecification, Type
     from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
     from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets, update_secrets
     from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-    from source_iterable.config_errors import config_error, config_error_line, spec_violation
+    from source_iterable.config_errors import config_error, error_line, spec_violation
     from source_iterable.record_batch import DELIVERY, RecordBatch
     from source_iterable.source import SourceIterable
 
@@ -259,7 +259,8 @@ def build_source(args: list[str], record_batches: bool = False) -> SourceIterabl
 
 
 def run() -> None:
-    """Run one protocol verb; a config error ends it with one TRACE line naming the field, exit status 1."""
+    """Run one protocol verb; an error the connector explains (a config error naming the field or file, a failed
+    sync naming its streams) ends it with one TRACE line and exit status 1, without a stack trace."""
     args = sys.argv[1:]
     parsed_args = AirbyteEntrypoint.parse_args(args)
     try:
@@ -270,9 +271,7 @@ def run() -> None:
                 for message in IterableEntrypoint(build_source(args)).run(parsed_args):
                     print(f"{filter_secrets(message)}\n", end="")
     except AirbyteTracedException as error:
-        if error.failure_type != FailureType.config_error:
-            raise
-        print(config_error_line(error), flush=True)
+        print(error_line(error), flush=True)
         sys.exit(1)
 
 
