@@ -50,6 +50,8 @@ def _expectation(error: ValidationError) -> str:
         case "type":
             kinds = expected if isinstance(expected, list) else [expected]
             return "must be " + " or ".join(f"{'an' if kind == 'integer' else 'a'} {kind}" for kind in kinds)
+        case "minLength" if expected == 1:
+            return "must not be empty"
         case "minimum":
             return f"must be at least {expected}"
         case "maximum":
@@ -64,12 +66,16 @@ def config_error(message: str) -> AirbyteTracedException:
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
-def config_error_line(error: AirbyteTracedException) -> str:
-    """The TRACE ERROR line for a config error: its message, secrets masked, and no stack trace."""
-    message = filter_secrets(error.message or str(error))
+def error_line(error: AirbyteTracedException) -> str:
+    """The TRACE ERROR line for an error the connector explains itself (a config error, a failed sync): its
+    message and failure type, secrets masked, and no stack trace."""
+    message = filter_secrets(error.message or error.internal_message or type(error).__name__)
+    internal = filter_secrets(error.internal_message or message)
     trace = AirbyteTraceMessage(
         type=TraceType.ERROR,
         emitted_at=time.time_ns() // 1_000_000,
-        error=AirbyteErrorTraceMessage(message=message, internal_message=message, failure_type=FailureType.config_error),
+        error=AirbyteErrorTraceMessage(
+            message=message, internal_message=internal, failure_type=error.failure_type or FailureType.system_error
+        ),
     )
     return orjson.dumps(AirbyteMessageSerializer.dump(AirbyteMessage(type=Type.TRACE, trace=trace))).decode()

@@ -5,19 +5,21 @@ per-record overhead around it (bench/ measures it, README "Benchmark"): export r
 `RecordBatch`es (record_batch.py), and every RECORD message is written with one `orjson.dumps` exactly as the CDK's
 serialiser writes it, to stdout in 1 MiB writes; every other message takes the CDK's path. spec, check and
 discover go through the CDK's stock flow; every command reports a bad config by field, without a traceback
-(config_errors.py).
+(config_errors.py). Every message but a record is masked for every encoding of a secret (`secret_forms`).
 """
 
 import argparse
+import json
 import logging
 import os
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import orjson
 import serpyco_rs._describe
@@ -46,12 +48,13 @@ def _protocol_schemas_without_attribute_docs() -> Iterator[None]:
 with _protocol_schemas_without_attribute_docs():
     from airbyte_cdk.entrypoint import AirbyteEntrypoint
     from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
-    from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, ConnectorSpecification, FailureType, Type
+    from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, ConnectorSpecification, Type
     from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
+    from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets, update_secrets
     from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-    from source_iterable.config_errors import config_error, config_error_line, spec_violation
+    from source_iterable.config_errors import config_error, error_line, spec_violation
     from source_iterable.record_batch import DELIVERY, RecordBatch
     from source_iterable.source import SourceIterable
 
@@ -95,8 +98,26 @@ def batch_lines(batch: RecordBatch, emitted_at: int) -> bytes | None:
     return head + (tail + head).join(parts) + tail
 
 
+def secret_forms(secret: str) -> list[str]:
+    """Every form a secret can take in a message: raw, JSON-escaped, Python repr, URL-encoded; longest first."""
+    forms = {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        repr(secret)[1:-1],
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+    }
+    return sorted(forms, key=len, reverse=True)
+
+
 class IterableEntrypoint(AirbyteEntrypoint):
-    """`AirbyteEntrypoint` whose spec check names the offending field (config_errors.py)."""
+    """`AirbyteEntrypoint` whose spec check names the offending field (config_errors.py) and whose secret mask
+    knows every encoding of a secret (`secret_forms`): the CDK masks only the raw value."""
+
+    @staticmethod
+    def set_up_secret_filter(config: Any, connection_specification: Mapping[str, Any]) -> None:
+        update_secrets([form for secret in get_secrets(connection_specification, config) for form in secret_forms(secret)])
 
     @staticmethod
     def validate_connection(source_spec: ConnectorSpecification, config: Any) -> None:
@@ -191,6 +212,9 @@ class FastRecordEntrypoint(IterableEntrypoint):
 class BatchedOutput:
     """Writes record lines to stdout in 1 MiB batches; any other message first flushes the batch, keeping order.
 
+    Every message but a record is masked (`filter_secrets`) as written: the CDK masks logs and traces, but not a
+    CONNECTION_STATUS or a trace's message built from an error body that echoes the key.
+
     Logs reach stdout through the CDK's `PRINT_BUFFER`, which every flush empties first under its lock.
     """
 
@@ -206,7 +230,7 @@ class BatchedOutput:
                 self.flush()
             return
         self.flush()
-        PRINT_BUFFER.write(f"{message}\n")
+        PRINT_BUFFER.write(f"{filter_secrets(message)}\n")
         if message.startswith('{"type":"STATE"'):
             # A checkpoint goes out at once: held in the buffer while an export waits a minute for its throttle
             # slot, it would be lost to a kill, and the next sync would re-read the window it closes.
@@ -239,7 +263,8 @@ def build_source(args: list[str], record_batches: bool = False) -> SourceIterabl
 
 
 def run() -> None:
-    """Run one protocol verb; a config error ends it with one TRACE line naming the field, exit status 1."""
+    """Run one protocol verb; an error the connector explains (a config error naming the field or file, a failed
+    sync naming its streams) ends it with one TRACE line and exit status 1, without a stack trace."""
     args = sys.argv[1:]
     parsed_args = AirbyteEntrypoint.parse_args(args)
     try:
@@ -248,11 +273,9 @@ def run() -> None:
         else:
             with PRINT_BUFFER:
                 for message in IterableEntrypoint(build_source(args)).run(parsed_args):
-                    print(f"{message}\n", end="")
+                    print(f"{filter_secrets(message)}\n", end="")
     except AirbyteTracedException as error:
-        if error.failure_type != FailureType.config_error:
-            raise
-        print(config_error_line(error), flush=True)
+        print(error_line(error), flush=True)
         sys.exit(1)
 
 

@@ -1,13 +1,14 @@
 """The connector: Iterable's API described by `manifest.yaml`, run by the CDK's declarative engine."""
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
+    AirbyteErrorTraceMessage,
     AirbyteMessage,
     AirbyteStateMessage,
     AirbyteStreamStatus,
@@ -25,7 +26,9 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_iterable.components import ConnectionProbes
+from source_iterable.input_files import read_catalog_file, read_config_file, read_state_file
 from source_iterable.record_batch import RecordBatch
+from source_iterable.state_values import normalise_state, stream_cursors
 
 MANIFEST_NAME = "manifest.yaml"
 
@@ -41,8 +44,43 @@ def load_manifest() -> dict[str, Any]:
     return manifest
 
 
+STRIPPED_FIELDS = ("api_key", "api_base_url")
+
+
+def strip_config(config: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """`config` with the string values of STRIPPED_FIELDS stripped of surrounding whitespace."""
+    for name in STRIPPED_FIELDS:
+        if isinstance(config.get(name), str):
+            config[name] = config[name].strip()
+    return config
+
+
+CONCURRENT_READ_FAILURE = "Concurrent read failure"  # internal_message of the CDK's end-of-sync exception
+
+
+def failed_sync(failures: Mapping[str, AirbyteErrorTraceMessage]) -> AirbyteTracedException:
+    """The end-of-sync error: each failed stream with its own message, and the failure type of the causes.
+
+    The CDK ends a sync whose streams failed with a config_error listing `repr()`s of the exceptions
+    ("AirbyteTracedException(None)" when it had no internal message), even when Iterable's servers were the cause.
+    Here it is a config error only if every cause was one; a system error if any was; transient otherwise.
+    """
+    types = {error.failure_type for error in failures.values()}
+    if types <= {FailureType.config_error}:
+        failure_type = FailureType.config_error
+    elif FailureType.system_error in types or None in types:
+        failure_type = FailureType.system_error
+    else:
+        failure_type = FailureType.transient_error
+    causes = "; ".join(f"{name}: {error.message or error.internal_message}" for name, error in failures.items())
+    message = f"{len(failures)} stream(s) did not sync: {causes}"
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=failure_type)
+
+
 class SourceIterable(ConcurrentDeclarativeSource):
-    """Iterable source. Everything it does is in the manifest; this class only loads it by absolute path."""
+    """Iterable source. Everything it does is in the manifest; this class loads it by absolute path, reads the
+    command line's files strictly (input_files.py), rewrites the incoming state's cursor values to their cursor's
+    form (state_values.py) and words the end-of-sync failure after its causes (`failed_sync`)."""
 
     def __init__(
         self,
@@ -54,8 +92,31 @@ class SourceIterable(ConcurrentDeclarativeSource):
     ) -> None:
         """`record_batches`: `read` gives out export records as `RecordBatch`es (record_batch.py), not one message
         each; only for a caller that writes them itself, like the console script."""
-        super().__init__(catalog=catalog, config=config, state=state, source_config=load_manifest(), **kwargs)
+        config = strip_config(dict(config)) if config is not None else None
+        manifest = load_manifest()
+        if state:
+            state = normalise_state(state, stream_cursors(manifest))
+        super().__init__(catalog=catalog, config=config, state=state, source_config=manifest, **kwargs)
         self._record_batches = record_batches
+
+    @staticmethod
+    def read_config(config_path: str) -> MutableMapping[str, Any]:
+        """The config file (or a config error naming it, input_files.py), with `api_key` and `api_base_url` stripped of surrounding whitespace.
+
+        Iterable keys and URLs have none; a pasted newline would otherwise make every request fail with the key
+        quoted in the error (and escape the secret mask in its JSON-escaped form).
+        """
+        return strip_config(read_config_file(config_path))
+
+    @classmethod
+    def read_catalog(cls, catalog_path: str) -> ConfiguredAirbyteCatalog:
+        """The catalog file, or a config error naming it and what is wrong with it (input_files.py)."""
+        return read_catalog_file(catalog_path)
+
+    @classmethod
+    def read_state(cls, state_path: str) -> list[AirbyteStateMessage]:
+        """The state file in any shape Airbyte writes (STREAM, GLOBAL, LEGACY), or a config error naming it."""
+        return read_state_file(state_path) if state_path else []
 
     def read(
         self,
@@ -69,8 +130,26 @@ class SourceIterable(ConcurrentDeclarativeSource):
         Each batch is marked arrived (its reader may go on), preceded for the stream's first one by the RUNNING
         status the CDK emits on a stream's first record, and given out as one RECORD message per record (whole
         with `record_batches`). The CDK's "Read N records from <stream> stream" log counts only records that come
-        one by one, so a log of its own follows it with the count of batched records.
+        one by one, so a log of its own follows it with the count of batched records. A sync whose streams failed
+        ends with `failed_sync`'s error instead of the CDK's.
         """
+        failures: dict[str, AirbyteErrorTraceMessage] = {}
+        try:
+            yield from self._read_batches(logger, config, catalog, state, failures)
+        except AirbyteTracedException as error:
+            if error.internal_message == CONCURRENT_READ_FAILURE and failures:
+                raise failed_sync(failures) from error
+            raise
+
+    def _read_batches(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None,
+        failures: dict[str, AirbyteErrorTraceMessage],
+    ) -> Iterator[AirbyteMessage]:
+        """`read` before its end-of-sync error; the first error trace of each stream goes into `failures`."""
         batched: dict[str, int] = {}
         for message in super().read(logger, config, catalog, state):
             if isinstance(message, RecordBatch):
@@ -85,6 +164,9 @@ class SourceIterable(ConcurrentDeclarativeSource):
                     yield from message.messages()
                 continue
             trace = message.trace if message.type == Type.TRACE else None
+            error = trace.error if trace is not None and trace.type == TraceType.ERROR else None
+            if error is not None and error.stream_descriptor is not None:
+                failures.setdefault(error.stream_descriptor.name, error)
             status = trace.stream_status if trace is not None and trace.type == TraceType.STREAM_STATUS else None
             if (
                 status is not None

@@ -1,11 +1,13 @@
-"""Fixtures shared by the unit tests. Nothing here reaches a network: HTTP goes to requests-mock only."""
+"""Fixtures shared by the unit tests. Nothing here reaches a network: HTTP goes to requests-mock or 127.0.0.1."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from unittest import mock
 
 import pytest
 from airbyte_cdk.sources.streams.http import rate_limiting
 from airbyte_cdk.test.mock_http import HttpMocker
+
+from unit_tests.loopback import LoopbackServer
 
 
 @pytest.fixture
@@ -27,3 +29,18 @@ def retry_waits() -> Iterator[list[float]]:
     fake_time.sleep = waits.append
     with mock.patch.object(rate_limiting, "time", fake_time):
         yield waits
+
+
+@pytest.fixture
+def loopback() -> Iterator[Callable[[], LoopbackServer]]:
+    """Start small HTTP servers on 127.0.0.1 (see loopback.py); every one started is stopped after the test."""
+    servers: list[LoopbackServer] = []
+
+    def start() -> LoopbackServer:
+        server = LoopbackServer()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

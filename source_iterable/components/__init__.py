@@ -3,6 +3,7 @@
 Each lives in a module named for its job and is re-exported here, so the manifest never depends on file layout.
 """
 
+from source_iterable.components.api_key_auth import NoRedirectApiKeyAuthenticator
 from source_iterable.components.config_validation import ApiBaseUrlValidation, DateRangeValidation, UtcDateValidation
 from source_iterable.components.connection_probe import ConnectionProbes
 from source_iterable.components.event_id import EventIdAdder
@@ -13,12 +14,15 @@ from source_iterable.components.jsonl import StrictJsonlDecoder
 from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.components.next_page import NextPageCursor
 from source_iterable.components.renaming import CaseCollisionRenamer
+from source_iterable.components.rest_body import StrictRecordsExtractor
+from source_iterable.components.retry_after import CappedRetryAfter
 from source_iterable.components.skip_warning import SkipWarningErrorHandler
 from source_iterable.components.timestamps import TimestampNormalizer
 from source_iterable.components.user_fields import UserFieldsSchemaLoader
 
 __all__ = [
     "ApiBaseUrlValidation",
+    "CappedRetryAfter",
     "CaseCollisionRenamer",
     "ConnectionProbes",
     "DateRangeValidation",
@@ -27,9 +31,11 @@ __all__ = [
     "FieldMapExtractor",
     "JsonStringFieldParser",
     "MetricRowTyping",
+    "NoRedirectApiKeyAuthenticator",
     "NextPageCursor",
     "SkipWarningErrorHandler",
     "StrictJsonlDecoder",
+    "StrictRecordsExtractor",
     "TimestampNormalizer",
     "UserFieldsSchemaLoader",
     "UtcDateValidation",

@@ -85,9 +85,12 @@ class DateRangeValidation(ValidationStrategy):
 
 @dataclass
 class ApiBaseUrlValidation(ValidationStrategy):
-    """Accept `api_base_url` only over https, or over plain http to a loopback host (the local emulator).
+    """Accept `api_base_url` only over https, or over plain http to a loopback host (the local emulator), and
+    only as scheme, host, port and path.
 
-    The API key travels in every request's header, so plain http to any other host would expose it.
+    The API key travels in every request's header, so plain http to any other host would expose it. A query or
+    fragment would be silently dropped or glued to every endpoint's path, and user-info would send credentials of
+    its own: each is refused by name.
     """
 
     field_name: str = "api_base_url"
@@ -95,7 +98,17 @@ class ApiBaseUrlValidation(ValidationStrategy):
     def validate(self, value: Any) -> None:
         if value in (None, ""):
             return
-        parts = urlsplit(str(value))
+        parts = urlsplit(str(value).strip())
+        for part, present in (
+            ("a query (?…)", parts.query or "?" in str(value)),
+            ("a fragment (#…)", parts.fragment or "#" in str(value)),
+            ("user info (…@)", "@" in parts.netloc),
+        ):
+            if present:
+                raise config_error(
+                    f"Config field '{self.field_name}' must not contain {part}: give only the scheme, host and "
+                    "optional port, for example https://api.iterable.com."
+                )
         host = parts.hostname or ""
         if parts.scheme == "https" and host:
             return

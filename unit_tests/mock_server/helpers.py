@@ -2,7 +2,7 @@
 
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +24,20 @@ def read_stream(
     state: list[AirbyteStateMessage] | None = None,
     expect_failure: bool = False,
     with_rate_budget: bool = True,
+    manifest_edit: Callable[[dict[str, Any]], None] | None = None,
 ) -> EntrypointOutput:
     """`read` of one stream. `with_rate_budget=False` empties the api_budget's policies (the budget itself stays:
     the export retriever needs one), whose per-minute windows would otherwise make a test wait for real after a
-    429 or a sixth attempt on a budgeted endpoint."""
+    429 or a sixth attempt on a budgeted endpoint. `manifest_edit` changes the manifest first (smaller bounds)."""
     catalog = CatalogBuilder().with_stream(name, sync_mode).build()
-    if with_rate_budget:
+    if with_rate_budget and manifest_edit is None:
         source: ConcurrentDeclarativeSource = SourceIterable(catalog=catalog, config=config, state=state)
     else:
         manifest = load_manifest()
-        manifest["api_budget"]["policies"] = []
+        if not with_rate_budget:
+            manifest["api_budget"]["policies"] = []
+        if manifest_edit is not None:
+            manifest_edit(manifest)
         source = ConcurrentDeclarativeSource(catalog=catalog, config=config, state=state, source_config=manifest)
     outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
     return read(source, config, catalog, state, expected_outcome=outcome)
