@@ -1,6 +1,7 @@
-"""python -m bench [--records 1000000 ...] [--repeat 1]: the export read path's throughput, memory and correctness.
+"""python -m bench [--records 1000000 ...] [--repeat 1] [--rich]: the export read path's throughput, memory and correctness.
 
-For each N: the emulator serves one export window of N email_send events (bench/replay.py); the benchmark
+For each N: the emulator serves one export window of N email_send events (bench/replay.py; with `--rich`, every
+event carries `transactionalData` and `itblInternal` timestamps: bench/rich.py); the benchmark
 downloads it once and checksums what was served; then it runs the real console script
 `source-iterable read` (incremental email_send, first sync, one window) with stdout to a file, and the minimal
 reference reader (bench/reference.py) on the same bytes. It prints wall time, records/s and peak RSS of each
@@ -28,6 +29,7 @@ import requests
 
 from bench import checksum
 from bench.replay import DATA_TYPE, EXPORT_PATH, ReplayingEmulator
+from bench.rich import RichDataset
 from integration_tests.emulator import Dataset, Emulator
 
 STREAM = "email_send"
@@ -125,8 +127,10 @@ class Result:
         return self.output.records == self.served and self.reference_count == self.served.count
 
 
-def bench_one(records: int, work: Path, entry: str = "console", profile: Path | None = None) -> Result:
-    dataset = Dataset(events_per_type={DATA_TYPE: records})
+def bench_one(
+    records: int, work: Path, entry: str = "console", profile: Path | None = None, rich: bool = False
+) -> Result:
+    dataset = RichDataset(records) if rich else Dataset(events_per_type={DATA_TYPE: records})
     with ReplayingEmulator(dataset, work / "served.jsonl") as emulator:
         url = window_url(emulator.url)
         started = time.perf_counter()
@@ -197,17 +201,22 @@ def main() -> None:
         "launch; module:<name>: python -m <name> (an experiment)",
     )
     parser.add_argument("--profile", type=Path, help="run the connector under py-spy, raw samples to this file")
+    parser.add_argument(
+        "--rich", action="store_true",
+        help="every event carries transactionalData and itblInternal timestamps (bench/rich.py)",
+    )
     args = parser.parse_args()
     os.chdir(REPO)
     rows, ok = [], True
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         print(f"machine: {machine()}")
+        print(f"data set: {'rich (bench/rich.py)' if args.rich else 'default'}")
         print(f"startup (`source-iterable spec`): {startup_seconds(work):.2f} s", flush=True)
         for records in args.records:
             for attempt in range(args.repeat):
                 print(f"N = {records:,} (run {attempt + 1}/{args.repeat})", flush=True)
-                result = bench_one(records, work, args.entry, args.profile and args.profile.resolve())
+                result = bench_one(records, work, args.entry, args.profile and args.profile.resolve(), args.rich)
                 print(f"  emitted: {result.output.records}; messages {result.output.message_types}")
                 print(f"  export requests: {result.export_requests}")
                 print(f"  last state: {json.dumps(result.output.last_state)}")
