@@ -1,4 +1,4 @@
-"""python -m bench [--records 1000000 ...] [--repeat 1] [--rich]: the export read path's throughput, memory and correctness.
+"""python -m bench [--records N ...] [--repeat 1] [--rich]: the export read path's throughput, memory and correctness.
 
 For each N: the emulator serves one export window of N email_send events (bench/replay.py; with `--rich`, every
 event carries `transactionalData` and `itblInternal` timestamps: bench/rich.py); the benchmark

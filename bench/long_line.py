@@ -55,7 +55,8 @@ def main() -> None:
         for _ in range(args.repeat):
             seconds, records = time_decode(data)
             ok = ok and records == 3
-            print(f"| {megabytes:g} | {len(data):,} | {seconds:.3f} | {seconds / megabytes:.4f} | {records} |", flush=True)
+            row = f"| {megabytes:g} | {len(data):,} | {seconds:.3f} | {seconds / megabytes:.4f} | {records} |"
+            print(row, flush=True)
     sys.exit(0 if ok else 1)
 
 
