@@ -1,6 +1,7 @@
-"""python -m bench [--records 1000000 ...] [--repeat 1]: the export read path's throughput, memory and correctness.
+"""python -m bench [--records N ...] [--repeat 1] [--rich]: the export read path's throughput, memory and correctness.
 
-For each N: the emulator serves one export window of N email_send events (bench/replay.py); the benchmark
+For each N: the emulator serves one export window of N email_send events (bench/replay.py; with `--rich`, every
+event carries `transactionalData` and `itblInternal` timestamps: bench/rich.py); the benchmark
 downloads it once and checksums what was served; then it runs the real console script
 `source-iterable read` (incremental email_send, first sync, one window) with stdout to a file, and the minimal
 reference reader (bench/reference.py) on the same bytes. It prints wall time, records/s and peak RSS of each
@@ -28,6 +29,7 @@ import requests
 
 from bench import checksum
 from bench.replay import DATA_TYPE, EXPORT_PATH, ReplayingEmulator
+from bench.rich import RichDataset
 from integration_tests.emulator import Dataset, Emulator
 
 STREAM = "email_send"
@@ -125,13 +127,25 @@ class Result:
         return self.output.records == self.served and self.reference_count == self.served.count
 
 
-def bench_one(records: int, work: Path, entry: str = "console", profile: Path | None = None) -> Result:
-    dataset = Dataset(events_per_type={DATA_TYPE: records})
-    with ReplayingEmulator(dataset, work / "served.jsonl") as emulator:
+def bench_one(
+    records: int,
+    work: Path,
+    entry: str = "console",
+    profile: Path | None = None,
+    rich: bool = False,
+    served: checksum.Checksum | None = None,
+) -> Result:
+    """One timed run. `served`: the checksum of `work/served.jsonl`, recorded by an earlier run of the same data set
+    (the body is then replayed from it, not generated and checksummed again); the file is kept for the next run."""
+    dataset = RichDataset(records) if rich else Dataset(events_per_type={DATA_TYPE: records})
+    with ReplayingEmulator(dataset, work / "served.jsonl", recorded=served is not None) as emulator:
         url = window_url(emulator.url)
-        started = time.perf_counter()
-        served = record_served(url, emulator.api_key)
-        print(f"  served: {served} ({time.perf_counter() - started:.1f} s to generate and checksum)", flush=True)
+        if served is None:
+            started = time.perf_counter()
+            served = record_served(url, emulator.api_key)
+            print(f"  served: {served} ({time.perf_counter() - started:.1f} s to generate and checksum)", flush=True)
+        else:
+            print(f"  served: {served} (replayed from the previous run)", flush=True)
         config_path, catalog_path = connector_files(work, emulator)
         emulator.clear_requests()
         ours = timed(
@@ -145,7 +159,6 @@ def bench_one(records: int, work: Path, entry: str = "console", profile: Path | 
             [sys.executable, "-m", "bench.reference", url, emulator.api_key, STREAM],
             work / "reference.jsonl", work / "reference.err",
         )
-    (work / "served.jsonl").unlink()
     if ours.returncode != 0:
         sys.exit(f"source-iterable read failed ({ours.returncode}):\n{(work / 'ours.err').read_text()[-3000:]}")
     lines = read_lines(work / "ours.jsonl")
@@ -182,14 +195,14 @@ def report(result: Result) -> str:
     return (
         f"| {n:,} | {ours.wall:.2f} | {ours.cpu:.2f} | {n / ours.wall:,.0f} | {ours.peak_rss_mib:.0f} | "
         f"{reference.wall:.2f} | {reference.cpu:.2f} | {n / reference.wall:,.0f} | {reference.peak_rss_mib:.0f} | "
-        f"{ours.wall / reference.wall:.2f} | {'match' if result.ok else 'MISMATCH'} |"
+        f"{ours.wall / reference.wall:.2f} | {ours.cpu / reference.cpu:.2f} | {'match' if result.ok else 'MISMATCH'} |"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, nargs="+", default=[1_000_000], help="N, one run per value")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per N")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per N (the served body is generated once per N)")
     parser.add_argument("--keep", action="store_true", help="keep the output files (their folder is printed)")
     parser.add_argument(
         "--entry", default="console",
@@ -197,23 +210,33 @@ def main() -> None:
         "launch; module:<name>: python -m <name> (an experiment)",
     )
     parser.add_argument("--profile", type=Path, help="run the connector under py-spy, raw samples to this file")
+    parser.add_argument(
+        "--rich", action="store_true",
+        help="every event carries transactionalData and itblInternal timestamps (bench/rich.py)",
+    )
     args = parser.parse_args()
     os.chdir(REPO)
     rows, ok = [], True
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         print(f"machine: {machine()}")
+        print(f"data set: {'rich (bench/rich.py)' if args.rich else 'default'}")
         print(f"startup (`source-iterable spec`): {startup_seconds(work):.2f} s", flush=True)
         for records in args.records:
+            served = None
             for attempt in range(args.repeat):
                 print(f"N = {records:,} (run {attempt + 1}/{args.repeat})", flush=True)
-                result = bench_one(records, work, args.entry, args.profile and args.profile.resolve())
+                result = bench_one(
+                    records, work, args.entry, args.profile and args.profile.resolve(), args.rich, served
+                )
+                served = result.served
                 print(f"  emitted: {result.output.records}; messages {result.output.message_types}")
                 print(f"  export requests: {result.export_requests}")
                 print(f"  last state: {json.dumps(result.output.last_state)}")
                 print(f"  reference records: {result.reference_count:,}", flush=True)
                 rows.append(report(result))
                 ok = ok and result.ok
+            (work / "served.jsonl").unlink(missing_ok=True)
     finally:
         if args.keep:
             print(f"outputs kept in {work}")
@@ -221,8 +244,8 @@ def main() -> None:
             shutil.rmtree(work)
     print()
     print("| N | ours s | ours CPU s | ours rec/s | ours peak RSS MiB | reference s | reference CPU s "
-          "| reference rec/s | reference RSS MiB | ours / reference | checksum |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| reference rec/s | reference RSS MiB | ours / reference | ours CPU / reference CPU | checksum |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     print("\n".join(rows))
     sys.exit(0 if ok else 1)
 

@@ -2,9 +2,13 @@
 
 Both sides are brought to one canonical form, independently of the connector's code, before hashing:
 - served (Iterable's raw export line): top-level nulls dropped (the Airbyte protocol serialiser drops them),
-  `createdAt` as an instant in epoch microseconds, `transactionalData` (a JSON string) parsed;
+  every timestamp in one of Iterable's forms (`2025-03-04 05:06:07 +00:00`, with a fraction, an offset, or the
+  malformed `….134105.000Z`), at any depth, as an instant in epoch microseconds, `transactionalData` (a JSON
+  string) parsed, its content kept as it is (the connector does not rewrite inside it);
 - emitted (a RECORD message's `data`): `_iterable_event_id` removed (it is ours, not Iterable's; it must be a
-  non-empty string), `createdAt` (RFC 3339) as the same instant.
+  non-empty string), every RFC 3339 UTC timestamp (`2025-03-04T05:06:07Z`, `….134105Z`) at any depth but inside
+  `transactionalData` as the same instant. A timestamp the connector left in Iterable's form, or rewrote inside
+  `transactionalData`, stays a string on one side and not the other: the checksums differ.
 The checksum is the record count and the sum, modulo 2**64, of a 64-bit BLAKE2 hash of each canonical record
 serialised with sorted keys: any record changed, lost or duplicated changes it.
 """
@@ -12,7 +16,7 @@ serialised with sorted keys: any record changed, lost or duplicated changes it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import blake2b
@@ -24,6 +28,8 @@ _MASK = (1 << 64) - 1
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:\.000)? ?(Z|[+-]\d\d:?\d\d)?$"
 )
+_RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z$")
+_OPAQUE = "transactionalData"
 EVENT_ID = "_iterable_event_id"
 
 
@@ -56,20 +62,54 @@ def instant_us(text: str) -> int:
     return int(moment.timestamp()) * 1_000_000 + micros
 
 
+def _instants(value: Any, is_timestamp: Callable[[str], bool]) -> Any:
+    """`value` with every string for which `is_timestamp` holds, at any depth, replaced by its `instant_us`."""
+    kind = type(value)
+    if kind is str:
+        return instant_us(value) if is_timestamp(value) else value
+    if kind is dict:
+        return {key: _instants(item, is_timestamp) for key, item in value.items()}
+    if kind is list:
+        return [_instants(item, is_timestamp) for item in value]
+    return value
+
+
+def _served_timestamp(text: str) -> bool:
+    return len(text) >= 19 and text[4] == "-" and _TIMESTAMP.match(text) is not None
+
+
+def _emitted_timestamp(text: str) -> bool:
+    return len(text) >= 20 and text[4] == "-" and _RFC3339_UTC.match(text) is not None
+
+
+def _decoded(value: Any) -> Any:
+    """A JSON string decoded; anything else, or a string that is not JSON, as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value
+
+
 def canonical_served(line: bytes) -> dict[str, Any]:
-    record = {key: value for key, value in orjson.loads(line).items() if value is not None}
-    record["createdAt"] = instant_us(record["createdAt"])
-    if isinstance(record.get("transactionalData"), str):
-        record["transactionalData"] = orjson.loads(record["transactionalData"])
+    raw = {key: value for key, value in orjson.loads(line).items() if value is not None}
+    opaque = raw.pop(_OPAQUE, None)
+    record = _instants(raw, _served_timestamp)
+    if opaque is not None:
+        record[_OPAQUE] = _decoded(opaque)
     return record
 
 
 def canonical_emitted(data: dict[str, Any]) -> dict[str, Any]:
-    record = dict(data)
-    event_id = record.pop(EVENT_ID, None)
+    raw = dict(data)
+    event_id = raw.pop(EVENT_ID, None)
     if not isinstance(event_id, str) or not event_id:
         raise ValueError(f"record without a {EVENT_ID}: {data}")
-    record["createdAt"] = instant_us(record["createdAt"])
+    opaque = raw.pop(_OPAQUE, None)
+    record = _instants(raw, _emitted_timestamp)
+    if opaque is not None:
+        record[_OPAQUE] = opaque
     return record
 
 

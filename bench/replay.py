@@ -4,7 +4,8 @@ The emulator computes each event on demand (~75,000 events/s on one core): slowe
 timing readers against it would time the emulator. `ReplayingEmulator` therefore records the body the emulator
 serves for the full window once, while streaming it to the benchmark (which checksums it), into a spool file;
 afterwards a request for a window selecting exactly those events is answered with the same bytes from the file.
-Nothing is held in memory; any other request is served by the emulator as usual.
+A spool recorded by an earlier emulator of the same data set can be given as `recorded` (the benchmark's repeated
+runs reuse it). Nothing is held in memory; any other request is served by the emulator as usual.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ _CHUNK_BYTES = 1 << 20
 class ReplayingEmulator(Emulator):
     """An emulator whose full-window `emailSend` export is replayed from `spool` once it has been recorded."""
 
-    def __init__(self, dataset: Dataset, spool: Path) -> None:
+    def __init__(self, dataset: Dataset, spool: Path, recorded: bool = False) -> None:
         super().__init__(dataset, rate_limits={})
         self.spool = spool
-        self._recorded = False
+        self._recorded = recorded
         self._full_range = self._table().index_range(Dataset.EXPORT_START, Dataset.EXPORT_END)
 
     def _table(self) -> EventTable:

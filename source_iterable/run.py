@@ -9,6 +9,7 @@ discover go through the CDK's stock flow; every command reports a bad config by 
 """
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -59,6 +60,8 @@ with _protocol_schemas_without_attribute_docs():
     from source_iterable.source import SourceIterable
 
 BATCH_BYTES = 1 << 20
+# Container allocations between two young garbage collections during `read` (Python's default: 700).
+READ_GC_THRESHOLD = 50_000
 
 
 def record_line(record: AirbyteRecordMessage) -> bytes | None:
@@ -279,11 +282,32 @@ def run() -> None:
         sys.exit(1)
 
 
+@contextmanager
+def _records_not_scanned_for_cycles() -> Iterator[None]:
+    """Keep the cycle collector from rescanning objects for every few records read.
+
+    Every decoded record is a dozen dicts and lists, all tracked by the cycle collector, and a thousand of them wait
+    in a batch, so with Python's default (a young collection every 700 allocations, a full one every ~100 young
+    ones while objects are promoted) a `read` of rich records spent 15-25 % of its CPU time in `gc`, mostly
+    traversing the CDK's and the manifest's objects (over 100,000). Records hold no reference cycles: reference
+    counting frees them. So the objects built before the first record are frozen (never scanned again) and young
+    collections run every `READ_GC_THRESHOLD` allocations; cycles are still collected, just less often.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(READ_GC_THRESHOLD, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 def read(args: list[str], parsed_args: argparse.Namespace) -> None:
     DELIVERY.enable()
     entrypoint = FastRecordEntrypoint(build_source(args, record_batches=True))
     output = BatchedOutput()
-    with PRINT_BUFFER:
+    with PRINT_BUFFER, _records_not_scanned_for_cycles():
         try:
             for message in entrypoint.run(parsed_args):
                 output.write(message)

@@ -3,7 +3,7 @@
 import re
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from airbyte_cdk.sources.declarative.transformations.transformation import (
@@ -23,6 +23,8 @@ def to_rfc3339(value: str) -> str:
     Fast path (Iterable's usual form, by slicing): `2026-01-14 06:20:22 +00:00` -> `2026-01-14T06:20:22Z`.
     Slow path: `T` or space separator, a fraction (the first one of the malformed `.134105.000Z` form; kept to
     microseconds, dropped when zero), zone `Z`/`UTC`/`±HH:MM`/`±HHMM` (converted to UTC) or none (read as UTC).
+    A value that is not a real date-time (month 13, hour 24), or whose UTC moment falls outside years 1-9999,
+    stays unchanged. The digits are copied, not reformatted, unless an offset moves the moment.
     """
     if len(value) == 26 and value[10] == " " and value.endswith(" +00:00") and value[4] == "-":
         return f"{value[:10]}T{value[11:19]}Z"
@@ -32,18 +34,22 @@ def to_rfc3339(value: str) -> str:
     if match is None:
         return value
     date, time, fractions, zone = match.groups()
-    fraction = fractions.split(".")[1][:6].ljust(6, "0") if fractions else "000000"
+    text = f"{date}T{time}"
     try:
-        moment = datetime.fromisoformat(f"{date}T{time}.{fraction}")
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return value
-    if zone and zone not in ("Z", "UTC"):
-        sign = 1 if zone[0] == "+" else -1
+    if zone is not None and zone != "Z" and zone != "UTC":
         digits = zone[1:].replace(":", "")
-        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    text = moment.replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    micros = moment.microsecond
-    return f"{text}.{micros:06d}".rstrip("0") + "Z" if micros else f"{text}Z"
+        minutes = int(digits[:2]) * 60 + int(digits[2:])
+        if minutes:
+            try:
+                moment -= timedelta(minutes=minutes if zone[0] == "+" else -minutes)
+            except OverflowError:
+                return value
+            text = moment.isoformat()
+    fraction = fractions[1:].split(".", 1)[0][:6].rstrip("0") if fractions else ""
+    return f"{text}.{fraction}Z" if fraction else f"{text}Z"
 
 
 def _normalize(container: dict[str, Any] | list[Any]) -> None:

@@ -77,3 +77,38 @@ def test_given_records_before_a_bad_line_then_they_are_yielded_first() -> None:
     assert next(decoded) == {"a": 1}
     with pytest.raises(MalformedLineError):
         next(decoded)
+
+
+def _long_line_chunks(record: bytes, chunk_size: int) -> list[bytes]:
+    """`{"a":1}`, then `record` (no newline of its own), then `{"a":3}`, cut every `chunk_size` bytes."""
+    body = b'{"a":1}\n' + record + b'\n{"a":3}\n'
+    return [body[start:start + chunk_size] for start in range(0, len(body), chunk_size)]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 4096], ids=["1-byte-chunks", "7-byte-chunks", "4-kib-chunks"])
+def test_given_a_long_line_across_many_chunks_then_it_is_decoded_whole_between_its_neighbours(chunk_size: int) -> None:
+    text = "".join(chr(0x41 + i % 26) for i in range(100_000))
+    chunks = _long_line_chunks(b'{"a":2,"text":"' + text.encode() + b'"}', chunk_size)
+    assert len(chunks) > 20
+    assert decode(*chunks) == [{"a": 1}, {"a": 2, "text": text}, {"a": 3}]
+
+
+def test_given_a_newline_exactly_at_chunk_boundaries_then_no_line_is_joined_or_lost() -> None:
+    assert decode(b'{"a":', b"1}", b"\n", b'{"a":2}\n', b"\n", b'{"a"', b":3}") == [{"a": 1}, {"a": 2}, {"a": 3}]
+
+
+def test_given_a_long_complete_line_that_is_malformed_then_error_names_it_with_a_short_excerpt() -> None:
+    chunks = _long_line_chunks(b'{"a":2,"text":"' + b"x" * 50_000 + b'"', 4096)
+    with pytest.raises(MalformedLineError) as error:
+        decode(*chunks)
+    assert (error.value.line_number, error.value.excerpt) == (2, '{"a":2,"text":"' + "x" * 105)
+
+
+def test_given_body_cut_inside_a_long_last_line_then_truncation_is_reported() -> None:
+    body = b'{"a":1}\n{"a":2,"text":"' + b"x" * 50_000
+    chunks = [body[start:start + 4096] for start in range(0, len(body), 4096)]
+    decoded = StrictJsonlDecoder(parameters={}).decode(_ChunkedResponse(chunks))
+    assert next(decoded) == {"a": 1}
+    with pytest.raises(TruncatedBodyError) as error:
+        next(decoded)
+    assert error.value.line_number == 2

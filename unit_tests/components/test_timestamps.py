@@ -24,6 +24,18 @@ from source_iterable.components.timestamps import TimestampNormalizer, to_rfc333
         pytest.param("2021-13-45 14:07:34 +01:00", "2021-13-45 14:07:34 +01:00", id="invalid-date-unchanged"),
         pytest.param("2021-03-10 14:07:34 and more", "2021-03-10 14:07:34 and more", id="longer-text-unchanged"),
         pytest.param("hello, this is plain text", "hello, this is plain text", id="text-unchanged"),
+        pytest.param("2021-03-10 14:07:34.250 -05:00", "2021-03-10T19:07:34.25Z", id="fraction-and-offset"),
+        pytest.param("2021-03-10 14:07:34.1234567Z", "2021-03-10T14:07:34.123456Z", id="fraction-cut-to-micros"),
+        pytest.param("2021-03-10 14:07:34.000001 +00:00", "2021-03-10T14:07:34.000001Z", id="one-microsecond"),
+        pytest.param("2021-03-10 14:07:34.5.000Z", "2021-03-10T14:07:34.5Z", id="malformed-short-fraction"),
+        pytest.param("2021-03-10 14:07:34 -00:00", "2021-03-10T14:07:34Z", id="negative-zero-offset"),
+        pytest.param("2021-03-10 23:30:00 -01:00", "2021-03-11T00:30:00Z", id="offset-crosses-midnight"),
+        pytest.param("2024-02-29 14:07:34.134105.000Z", "2024-02-29T14:07:34.134105Z", id="leap-day"),
+        pytest.param("2023-02-29 14:07:34.134105.000Z", "2023-02-29 14:07:34.134105.000Z", id="no-leap-day-unchanged"),
+        pytest.param("2021-03-10 24:00:00 +01:00", "2021-03-10 24:00:00 +01:00", id="hour-24-unchanged"),
+        pytest.param("0999-01-01 14:07:34 +05:30", "0999-01-01T08:37:34Z", id="year-below-1000-keeps-four-digits"),
+        pytest.param("0001-01-01 00:30:00 +01:00", "0001-01-01 00:30:00 +01:00", id="before-year-1-unchanged"),
+        pytest.param("9999-12-31 23:30:00 -01:00", "9999-12-31 23:30:00 -01:00", id="after-year-9999-unchanged"),
     ],
 )
 def test_to_rfc3339(value: str, expected: str) -> None:
@@ -47,4 +59,26 @@ def test_given_nested_timestamps_when_transformed_then_every_depth_is_normalised
         "campaignId": 12,
         "name": "Spring sale",
         "flag": None,
+    }
+
+
+def test_given_tricky_timestamps_nested_in_itbl_internal_and_lists_then_each_is_normalised() -> None:
+    record: dict[str, Any] = {
+        "createdAt": "2025-03-04 05:06:07.134105.000Z",
+        "itblInternal": {
+            "documentCreatedAt": "2025-03-04 05:06:07.134105.000Z",
+            "documentUpdatedAt": "2025-03-04 00:06:09.250 -05:00",
+            "nested": {"at": ["2025-03-04 05:06:10 +0100", "2025-03-04 05:06:11.000 +00:00"]},
+        },
+        "transactionalData": '{"orderDate": "2025-03-04 05:06:07 +00:00"}',
+    }
+    TimestampNormalizer(parameters={}).transform(record)
+    assert record == {
+        "createdAt": "2025-03-04T05:06:07.134105Z",
+        "itblInternal": {
+            "documentCreatedAt": "2025-03-04T05:06:07.134105Z",
+            "documentUpdatedAt": "2025-03-04T05:06:09.25Z",
+            "nested": {"at": ["2025-03-04T04:06:10Z", "2025-03-04T05:06:11Z"]},
+        },
+        "transactionalData": '{"orderDate": "2025-03-04 05:06:07 +00:00"}',
     }
