@@ -4,6 +4,7 @@ Two gaps of the CDK's entrypoint (7.39) that YAML cannot close:
 - its spec check reports only jsonschema's text (`'APAC' is not one of ['US', 'EU']`), never the field's name;
 - a config error raised during `discover` or `read` goes to the uncaught-exception hook, which logs it FATAL with
   the traceback and emits a TRACE carrying the stack trace.
+The console script ends any error the connector words itself (a failed sync too) with `error_line`.
 """
 
 import time

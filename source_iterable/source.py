@@ -101,9 +101,9 @@ class SourceIterable(ConcurrentDeclarativeSource):
 
     @staticmethod
     def read_config(config_path: str) -> MutableMapping[str, Any]:
-        """The config file (or a config error naming it, input_files.py), with `api_key` and `api_base_url` stripped of surrounding whitespace.
+        """The config file (or a config error naming it, input_files.py), `api_key` and `api_base_url` stripped.
 
-        Iterable keys and URLs have none; a pasted newline would otherwise make every request fail with the key
+        Iterable keys and URLs have no surrounding whitespace; a pasted newline would otherwise make every request fail with the key
         quoted in the error (and escape the secret mask in its JSON-escaped form).
         """
         return strip_config(read_config_file(config_path))

@@ -4,6 +4,7 @@
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from airbyte_cdk.models import AirbyteStateMessageSerializer
 
 from source_iterable.input_files import read_state_file
 from source_iterable.run import run
+from unit_tests.loopback import Answer, LoopbackServer
 
 CONSOLE_SCRIPT = str(Path(sys.executable).with_name("source-iterable"))
 CONFIG = {"api_key": "k", "start_date": "2024-01-01", "api_base_url": "http://127.0.0.1:9"}
@@ -94,9 +96,8 @@ def test_given_a_bad_input_file_when_read_then_one_config_error_trace_naming_it_
     code, messages, output = run_read(tmp_path, files, capsys, monkeypatch)
 
     assert code == 1
-    assert messages == [
-        {"type": "TRACE", "trace": {"type": "ERROR", "emitted_at": messages[0]["trace"]["emitted_at"], "error": {
-            "message": message, "internal_message": message, "failure_type": "config_error"}}}
+    assert [(m["type"], m["trace"]["type"], m["trace"]["error"]) for m in messages] == [
+        ("TRACE", "ERROR", {"message": message, "internal_message": message, "failure_type": "config_error"})
     ]
     assert "Traceback" not in output
 
@@ -166,3 +167,30 @@ def test_given_a_key_in_an_invalid_config_file_when_read_then_the_error_does_not
     assert code == 1
     assert "secret-key-in-file" not in output
 
+
+
+def test_given_a_stream_failing_on_iterable_when_read_by_the_console_script_then_last_trace_keeps_system_error(
+    tmp_path: Path, loopback: Callable[[], LoopbackServer]
+) -> None:
+    server = loopback()
+    server.answer("/api/campaigns", Answer(200, b"<html>down</html>", {"Content-Type": "text/html"}))
+    (tmp_path / "config.json").write_text(json.dumps({**CONFIG, "api_base_url": server.url}))
+    (tmp_path / "catalog.json").write_text(json.dumps(CATALOG))
+
+    result = subprocess.run(
+        [CONSOLE_SCRIPT, "read", "--config", "config.json", "--catalog", "catalog.json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+
+    messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    final = messages[-1]["trace"]["error"]
+    assert result.returncode == 1
+    assert (final["failure_type"], final["message"]) == (
+        "system_error",
+        "1 stream(s) did not sync: campaigns: Iterable answered GET /api/campaigns page 1 with HTTP 200 and a body "
+        "that is not valid JSON (text/html): '<html>down</html>', instead of JSON with 'campaigns'. The stream stops "
+        "here, so that its state does not move past records it did not read; retry the sync later.",
+    )
+    assert "stack_trace" not in final
+    assert not [m for m in messages if m["type"] == "LOG" and m["log"]["level"] == "FATAL"]
+    assert result.stderr == ""

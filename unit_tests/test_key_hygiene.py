@@ -99,6 +99,21 @@ def test_given_a_key_echoed_in_an_error_envelope_on_a_200_when_read_then_the_tra
     assert "Iterable's error BadApiKey: 'Invalid API key: ****'" in errors[0]["message"]
 
 
+def test_given_a_key_echoed_by_401s_everywhere_when_read_then_the_config_error_masks_it(
+    tmp_path: Path, loopback: Callable[[], LoopbackServer]
+) -> None:
+    server = loopback()
+    server.answer("/api/lists", echoing(401))
+    server.answer("/api/channels", echoing(401))
+
+    output = run(tmp_path, server, "read", "lists")
+
+    errors = [m["trace"]["error"] for m in messages(output) if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
+    assert leaks(output) == []
+    assert errors[0]["failure_type"] == "config_error"
+    assert "(BadApiKey: Invalid API key: ****)" in errors[0]["message"]
+
+
 def test_given_a_key_with_surrounding_whitespace_when_read_then_iterable_gets_it_stripped(
     tmp_path: Path, loopback: Callable[[], LoopbackServer]
 ) -> None:

@@ -8,14 +8,15 @@ the stream fails with a message after its retries, in seconds; a single stall is
 
 import time
 from collections.abc import Callable
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
 from source_iterable.components.retry_after import retry_after_seconds
+from source_iterable.source import load_manifest
 from unit_tests.loopback import Answer, LoopbackServer
 from unit_tests.mock_server.config import a_config
 from unit_tests.mock_server.helpers import read_stream, records_of, warnings_of
@@ -120,8 +121,6 @@ def test_given_one_stalled_answer_when_read_then_retried_and_records_emitted(
 
 
 def test_default_rest_timeouts_bound_a_failing_request_under_ten_minutes() -> None:
-    from source_iterable.source import load_manifest
-
     manifest = load_manifest()
     requester = manifest["definitions"]["requester"]
     retries = manifest["definitions"]["error_handler"]["max_retries"]
