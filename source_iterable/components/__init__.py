@@ -14,7 +14,7 @@ from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.components.next_page import NextPageCursor
 from source_iterable.components.renaming import CaseCollisionRenamer
 from source_iterable.components.skip_warning import SkipWarningErrorHandler
-from source_iterable.components.timestamps import TimestampNormalizer
+from source_iterable.components.timestamps import TimestampFields, TimestampNormalizer
 from source_iterable.components.user_fields import UserFieldsSchemaLoader
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "NextPageCursor",
     "SkipWarningErrorHandler",
     "StrictJsonlDecoder",
+    "TimestampFields",
     "TimestampNormalizer",
     "UserFieldsSchemaLoader",
     "UtcDateValidation",
