@@ -1,7 +1,11 @@
 """A deterministic Iterable project: every object the emulator serves, in Iterable's raw formats.
 
-REST objects carry epoch-millisecond timestamps; export records carry `yyyy-MM-dd HH:mm:ss +00:00` strings (a few
-in the malformed fractional form Iterable has been seen to send). Everything falls inside 2025 (UTC).
+REST timestamps take the type Iterable's API definition (iterable-api-swagger.json) gives them: ISO-8601 strings
+for snippets (SnippetResponse), catalog items (CatalogItemWithProperties.lastModified) and templates
+(ApiTemplateResponse), epoch milliseconds elsewhere (campaigns, lists, message types, journeys, metadata). Real
+accounts send templates' createdAt/updatedAt as epoch milliseconds, so `template_times` picks that form instead.
+Export records carry `yyyy-MM-dd HH:mm:ss +00:00` strings (a few in the malformed fractional form Iterable has been
+seen to send). Everything falls inside 2025 (UTC).
 
 Export events are not stored: `events[dataTypeName]` is an `EventTable`, a read-only sequence whose i-th record is
 computed from (seed, type, i) and whose `createdAt` grows with i. A window maps to an index range by bisection, so
@@ -124,6 +128,24 @@ def iterable_time(moment: datetime) -> str:
 
 def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def iso_time(moment: datetime) -> str:
+    """Format a UTC moment as ISO-8601 the way the JVM prints an instant: `2025-03-04T05:06:07.250Z` (no fraction
+    when it is zero)."""
+    text = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    millis = moment.microsecond // 1000
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+def instant(value: int | str) -> datetime:
+    """The moment of a REST timestamp in either form the emulator serves (epoch ms or `iso_time`)."""
+    if isinstance(value, int):
+        return datetime.fromtimestamp(value / 1000, timezone.utc)
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+TEMPLATE_TIME_FORMS = ("date-time", "epoch_ms")
 
 
 def _mix(*values: int) -> int:
@@ -442,6 +464,8 @@ class Dataset:
     users: the number of user profiles (default 30 x scale).
     project_type: "email" (every user has an email), "userId" (every user has a userId) or "hybrid"
       (every user has an itblUserId; emails and userIds are optional).
+    template_times: how templates carry createdAt/updatedAt: "date-time" (ISO-8601 strings, Iterable's API
+      definition) or "epoch_ms" (what real accounts send).
     """
 
     def __init__(
@@ -451,9 +475,13 @@ class Dataset:
         events_per_type: int | Mapping[str, int] | None = None,
         users: int | None = None,
         project_type: str = "email",
+        template_times: str = "date-time",
     ) -> None:
         if project_type not in PROJECT_TYPES:
             raise ValueError(f"project_type must be one of {PROJECT_TYPES}, got {project_type!r}")
+        if template_times not in TEMPLATE_TIME_FORMS:
+            raise ValueError(f"template_times must be one of {TEMPLATE_TIME_FORMS}, got {template_times!r}")
+        self.template_times = template_times
         factor = SCALES[scale] if isinstance(scale, str) else int(scale)
         self.seed = seed
         self.scale = factor
@@ -553,12 +581,14 @@ class Dataset:
                     continue
                 for _ in range(rng.randint(1, 3) * factor):
                     created = self._moment(rng, 0, 300)
+                    updated = created + timedelta(
+                        days=rng.randint(0, 60), seconds=rng.randint(1, 999), milliseconds=next_id % 7 * 125
+                    )
+                    wire_time = iso_time if self.template_times == "date-time" else epoch_ms
                     templates.append({
                         "templateId": next_id, "name": f"{template_type} {medium} #{next_id}",
-                        "createdAt": epoch_ms(created),
-                        "updatedAt": epoch_ms(
-                            created + timedelta(days=rng.randint(0, 60), seconds=rng.randint(1, 999))
-                        ),
+                        "createdAt": wire_time(created),
+                        "updatedAt": wire_time(updated),
                         "creatorUserId": "designer@example.com", "messageTypeId": 2201 + rng.randint(0, 3),
                         "campaignId": None, "clientTemplateId": f"client-{next_id}" if next_id % 2 else None,
                         "templateType": template_type, "messageMedium": medium,
@@ -578,7 +608,9 @@ class Dataset:
                 "id": 500001 + i, "name": f"Campaign {i + 1}", "campaignState": state,
                 "type": template["templateType"], "messageMedium": template["messageMedium"],
                 "createdAt": epoch_ms(created),
-                "updatedAt": epoch_ms(created + timedelta(days=rng.randint(0, 100), seconds=rng.randint(1, 999))),
+                "updatedAt": epoch_ms(
+                    created + timedelta(days=rng.randint(0, 100), seconds=rng.randint(1, 999), milliseconds=i % 4 * 250)
+                ),
                 "startAt": epoch_ms(started) if state not in ("Draft", "Ready") else None,
                 "endedAt": (
                     epoch_ms(started + timedelta(hours=2)) if state in ("Finished", "Aborted", "Recalled") else None
@@ -616,7 +648,8 @@ class Dataset:
             snippets.append({
                 "id": 700001 + i, "name": f"footer_{i + 1}", "content": f"<p>Footer {{{{name}}}} {i + 1}</p>",
                 "description": None if i % 2 else "Shared footer", "variables": ["name"],
-                "createdAt": epoch_ms(created), "updatedAt": epoch_ms(created + timedelta(days=rng.randint(0, 40))),
+                "createdAt": iso_time(created),
+                "updatedAt": iso_time(created + timedelta(days=rng.randint(0, 40), milliseconds=i % 3 * 250)),
                 "createdBy": "designer@example.com", "updatedBy": "designer@example.com",
             })
         return snippets
@@ -643,7 +676,8 @@ class Dataset:
                 )
                 items[name].append({
                     "catalogName": name, "itemId": f"{name[:-1]}-{i + 1:03d}",
-                    "lastModified": epoch_ms(self._moment(rng)), "size": len(json.dumps(value)), "value": value,
+                    "lastModified": iso_time(self._moment(rng) + timedelta(milliseconds=i % 5 * 200)),
+                    "size": len(json.dumps(value)), "value": value,
                 })
         return catalogs, items
 
