@@ -79,6 +79,20 @@ USER_FIELD_TYPES: dict[str, str] = {
     "itblInternal.documentCreatedAt": "date",
     "itblInternal.documentUpdatedAt": "date",
     "itblInternal.emailDomain": "string",
+    "itblInternal.phoneCountry": "string",
+    "itblInternal.phoneType": "string",
+    "itblInternal.isUnknownUser": "boolean",
+    "ip": "string",
+    "devices": "nested",
+    "devices.token": "string",
+    "devices.platform": "string",
+    "devices.applicationName": "string",
+    "devices.endpointEnabled": "boolean",
+    "devices.notificationsEnabled": "boolean",
+    "devices.dataFields": "object",
+    "devices.dataFields.appBuild": "string",
+    "itblDS": "object",
+    "itblDS.predictedPurchaseLikelihood": "double",
     "emailListIds": "long",
     "firstName": "string",
     "lastName": "string",
@@ -218,12 +232,16 @@ class EventTable(Sequence):
                 campaignId=campaign["id"],
                 templateId=campaign["templateId"],
                 messageId=f"{h:016x}{index:08x}",
+                contentId=(h >> 12) % 9000 + 1000,
                 messageTypeId=ds.message_types[(h >> 16) % len(ds.message_types)]["id"],
                 channelId=ds.channels[(h >> 20) % len(ds.channels)]["id"],
             )
             if campaign.get("workflowId"):
                 record["workflowId"] = campaign["workflowId"]
         _FAMILY_FIELDS[self.family](record, h, index, ds)
+        if self.data_type == "emailSubscribe":
+            record["signupSource"] = ("API", "Import", "WebForm")[h % 3]
+            record["profileUpdatedAt"] = record["createdAt"]
         return record
 
 
@@ -247,7 +265,6 @@ def _created_text(created: datetime, h: int, index: int) -> str:
 
 def _send(record: dict, h: int, index: int, ds: Dataset) -> None:
     record["messageBusId"] = f"mb-{h % 100000:05d}"
-    record["contentId"] = (h >> 12) % 9000 + 1000
     record["locale"] = None if h % 5 else "en-US"
     record["catalogCollectionCount"] = 0
     record["catalogLookupCount"] = h % 3
@@ -289,10 +306,13 @@ def _email_bounce(record: dict, h: int, index: int, ds: Dataset) -> None:
 
 def _skip(record: dict, h: int, index: int, ds: Dataset) -> None:
     record["reason"] = _SKIP_REASONS[h % len(_SKIP_REASONS)]
+    if index % 3 == 0:
+        record["transactionalData"] = json.dumps({"orderId": f"ord-{h % 9999:04d}"}, separators=(",", ":"))
 
 
 def _subscription(record: dict, h: int, index: int, ds: Dataset) -> None:
     record["emailListIds"] = [ds.lists[h % len(ds.lists)]["id"]]
+    record["emailListId"] = record["emailListIds"][0]
     record["channelIds"] = [ds.channels[h % len(ds.channels)]["id"]]
     record["messageTypeIds"] = []
     record["unsubSource"] = ("EmailLink", "HostedPage", "API")[h % 3]
@@ -428,8 +448,7 @@ def _purchase(record: dict, h: int, index: int, ds: Dataset) -> None:
          "quantity": quantity, "categories": ["shoes"], "dataFields": {"color": "red"}},
     ]
     record["total"] = round(price * quantity, 2)
-    record["campaignId"] = ds.campaigns[(h >> 8) % len(ds.campaigns)]["id"] if h % 2 else None
-    record["templateId"] = None
+    _attribution(record, h, index, ds)
     record["dataFields"] = {"coupon": "SPRING" if h % 3 == 0 else None}
 
 
@@ -438,8 +457,20 @@ def _custom_event(record: dict, h: int, index: int, ds: Dataset) -> None:
     record["eventUpdatedAt"] = record["createdAt"]
     record["dataFields"] = {"productId": f"sku-{h % 97}", "price": round((h % 10000) / 100, 2),
                             "tags": ["a", "b"][: 1 + h % 2], "context": {"screen": "home"}}
-    if h % 3 == 0:
-        record["campaignId"] = ds.campaigns[(h >> 8) % len(ds.campaigns)]["id"]
+    _attribution(record, h, index, ds)
+
+
+def _attribution(record: dict, h: int, index: int, ds: Dataset) -> None:
+    """A purchase or custom event tracked from a message's link carries the message's attribution; others none."""
+    if h % 3:
+        record["campaignId"] = None
+        record["templateId"] = None
+        return
+    campaign = ds.campaigns[(h >> 8) % len(ds.campaigns)]
+    record["campaignId"] = campaign["id"]
+    record["templateId"] = campaign["templateId"]
+    record["messageId"] = f"{h:016x}{index:08x}"
+    record["contentId"] = (h >> 12) % 9000 + 1000
 
 
 _FAMILY_FIELDS = {
@@ -740,6 +771,20 @@ class Dataset:
                 "documentUpdatedAt": iterable_time(updated),
                 "emailDomain": "example.com",
             }
+            if i % 3 == 0:
+                user["itblInternal"].update(phoneCountry="US", phoneType="mobile")
+            if self.project_type != "email" and "email" not in user and "userId" not in user:
+                user["itblInternal"]["isUnknownUser"] = True
+            if i % 4 == 2:
+                user["devices"] = [{
+                    "token": f"{_mix(self.seed, i, 3):016x}", "platform": ("APNS", "GCM")[i % 2],
+                    "applicationName": "com.example.app", "endpointEnabled": True,
+                    "notificationsEnabled": i % 8 != 2, "dataFields": {"appBuild": "412"},
+                }]
+            if i % 5 == 0:
+                user["ip"] = f"198.51.100.{i % 250 + 1}"
+            if i % 6 == 1:
+                user["itblDS"] = {"predictedPurchaseLikelihood": round(rng.uniform(0, 1), 3)}
             user["emailListIds"] = []
             user["firstName"] = first
             if i % 4:
@@ -776,9 +821,11 @@ class Dataset:
 
     def _make_list_members(self, rng: random.Random) -> tuple[dict[int, list[str]], dict[int, list[dict]]]:
         member_users: dict[int, list[dict]] = {}
+        # A hybrid project's unknown users (no email, no userId) cannot be list members.
+        known = [user for user in self.users if "email" in user or "userId" in user]
         for a_list in self.lists:
-            size = min(rng.randint(2, 8), len(self.users))
-            members = rng.sample(self.users, size)
+            size = min(rng.randint(2, 8), len(known))
+            members = rng.sample(known, size)
             member_users[a_list["id"]] = members
             for user in members:
                 user["emailListIds"].append(a_list["id"])
