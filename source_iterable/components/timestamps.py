@@ -7,9 +7,8 @@ RFC 3339 UTC string, the fraction kept to the microsecond and left out when zero
 
 import re
 from collections.abc import Mapping
-from dataclasses import InitVar, dataclass
-from dataclasses import field
-from datetime import UTC, datetime, timedelta
+from dataclasses import InitVar, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from airbyte_cdk.sources.declarative.transformations.transformation import (
@@ -63,7 +62,8 @@ def instant_to_rfc3339(value: Any) -> Any:
     """Return any of Iterable's timestamp forms as an RFC 3339 UTC string; other values unchanged.
 
     Epoch milliseconds (an integer, or a string of digits), ISO-8601 with `T` or a space and any zone, and the
-    export form. A number outside the years 1–9999 and a string without a date-time shape are returned as they are.
+    export form. A number outside the years 1–9999 (or not finite) and a string without a date-time shape are
+    returned as they are.
     """
     kind = type(value)
     if kind is str:
@@ -73,7 +73,7 @@ def instant_to_rfc3339(value: Any) -> Any:
     if kind is int or kind is float:
         try:
             return _format(_EPOCH + timedelta(milliseconds=value))
-        except OverflowError:
+        except (OverflowError, ValueError):  # beyond year 9999, or NaN/infinity
             return value
     return value
 

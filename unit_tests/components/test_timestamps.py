@@ -61,6 +61,7 @@ def test_given_nested_timestamps_when_transformed_then_every_depth_is_normalised
         pytest.param("2025-03-04T05:06:07+02:00", "2025-03-04T03:06:07Z", id="iso-with-offset"),
         pytest.param("2025-03-04 05:06:07 +00:00", "2025-03-04T05:06:07Z", id="export-form"),
         pytest.param(10**20, 10**20, id="epoch-ms-beyond-year-9999-unchanged"),
+        pytest.param(float("inf"), float("inf"), id="infinite-number-unchanged"),
         pytest.param(True, True, id="boolean-unchanged"),
         pytest.param("soon", "soon", id="text-unchanged"),
     ],
