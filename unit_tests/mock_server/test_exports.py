@@ -671,6 +671,11 @@ class TestUsersWhenGetFieldsFails:
                 id="200-html",
             ),
             pytest.param(
+                {"status_code": 403, "json": {"msg": "Key cannot read user fields", "code": "Forbidden"}},
+                "HTTP 403 (Forbidden: Key cannot read user fields)",
+                id="403-only-this-warning",
+            ),
+            pytest.param(
                 {"status_code": 400, "json": {"msg": "Bad params", "code": "BadParams"}},
                 f"Iterable rejected {GET_FIELDS_URL} (BadParams): Bad params",
                 id="400",
