@@ -11,7 +11,7 @@ import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, ConfiguredAirbyteStream, DestinationSyncMode, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import discover, read
 
-from integration_tests.emulator import Emulator
+from integration_tests.emulator import Dataset, Emulator
 from source_iterable.source import SourceIterable
 
 RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
@@ -61,8 +61,6 @@ def declared_paths(schema: Mapping[str, Any], prefix: str = "") -> set[str]:
 @pytest.fixture(scope="module")
 def export_read() -> Iterator[tuple[dict[str, Mapping[str, Any]], dict[str, list[Mapping[str, Any]]]]]:
     """Discovered schemas and the records of a full refresh of every export stream and users."""
-    from integration_tests.emulator import Dataset
-
     with Emulator(Dataset(seed=7), rate_limits={}) as emulator:
         config = {
             "api_key": emulator.api_key, "start_date": "2025-01-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z",
