@@ -28,13 +28,13 @@ from integration_tests.acceptance import (
     read_catalog,
 )
 
-# 2100-01-01T00:00:00Z in each cursor's own format: exports and users keep RFC 3339 states, the REST objects
-# (filtered client-side) epoch milliseconds. A cursor missing here stops the script: pick its format first.
+# 2100-01-01T00:00:00Z in each cursor's own format: exports and users keep RFC 3339 states to the second, the REST
+# objects (filtered client-side) to the millisecond. A cursor missing here stops the script: pick its format first.
 FUTURE_CURSOR_VALUES = {
     "createdAt": "2100-01-01T00:00:00Z",
     "profileUpdatedAt": "2100-01-01T00:00:00Z",
-    "updatedAt": "4102444800000",
-    "lastModified": "4102444800000",
+    "updatedAt": "2100-01-01T00:00:00.000Z",
+    "lastModified": "2100-01-01T00:00:00.000Z",
 }
 
 

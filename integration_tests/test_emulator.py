@@ -8,7 +8,7 @@ import requests
 
 from integration_tests.emulator import EXPORT_START, Dataset, Emulator, faults
 from integration_tests.emulator.server import RateLimiter
-from integration_tests.emulator.dataset import DATA_TYPES, EMPTY_TEMPLATE_COMBOS, METRIC_COLUMNS, iterable_time
+from integration_tests.emulator.dataset import DATA_TYPES, EMPTY_TEMPLATE_COMBOS, METRIC_COLUMNS, instant, iterable_time
 
 EXPORT = "/api/export/data.json"
 WHOLE_YEAR = {"startDateTime": "2025-01-01 00:00:00", "endDateTime": "2026-01-01 00:00:00 +00:00"}
@@ -136,7 +136,7 @@ def test_templates_filter_by_type_and_medium_and_some_combinations_are_empty(emu
 
 def test_templates_date_filter_is_on_created_at_half_open(emulator):
     template = emulator.dataset.templates[0]
-    created = datetime.fromtimestamp(template["createdAt"] / 1000, tz=timezone.utc)
+    created = instant(template["createdAt"])
     start = iterable_time(created).removesuffix(" +00:00")
     end = iterable_time(created + timedelta(seconds=1))
     body = get(emulator, "/api/templates", startDateTime=start, endDateTime=end, pageSize=1000).json()

@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 
 from integration_tests.emulator import Dataset, Emulator
+from integration_tests.emulator.dataset import instant
 from source_iterable.components.metric_row import MetricRowTyping
 
 REST_STREAMS = [
@@ -74,8 +75,38 @@ def without_top_level_nulls(record: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in record.items() if value is not None}
 
 
+# Each REST stream's timestamp fields (Iterable's names), emitted as RFC 3339 UTC whatever form the emulator sends.
+TIMESTAMP_FIELDS = {
+    "campaigns": ("createdAt", "updatedAt", "startAt", "endedAt"),
+    "lists": ("createdAt",),
+    "message_types": ("createdAt", "updatedAt"),
+    "templates": ("createdAt", "updatedAt"),
+    "catalog_items": ("lastModified",),
+    "journeys": ("createdAt", "updatedAt"),
+    "snippets": ("createdAt", "updatedAt"),
+}
+
+
+def rfc3339(value: int | str) -> str:
+    """`2025-03-04T05:06:07Z`, or `…07.25Z` with the milliseconds (trailing zeros left out) when there are some."""
+    moment = instant(value)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = moment.microsecond // 1000
+    return f"{text}.{millis:03d}".rstrip("0") + "Z" if millis else f"{text}Z"
+
+
+def with_rfc3339_times(stream: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    fields = TIMESTAMP_FIELDS.get(stream, ())
+    return [{k: rfc3339(v) if k in fields and v is not None else v for k, v in r.items()} for r in records]
+
+
 def expected_records(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
     """What each REST stream must emit for the emulator's data set."""
+    return {name: with_rfc3339_times(name, records) for name, records in _records_as_served(dataset).items()}
+
+
+def _records_as_served(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
+    """Each REST stream's records as the emulator serves them."""
     metrics = []
     for row in dataset.campaign_metrics.values():
         typed = dict(row)
@@ -244,3 +275,16 @@ def test_read_of_list_users_in_a_user_id_project_emits_user_ids(tmp_path: Path, 
         for member in dataset.list_member_ids(item["id"], prefer_user_id=True)
     ]
     assert canonical([m["record"]["data"] for m in messages if m["type"] == "RECORD"]) == canonical(expected)
+
+
+@pytest.mark.parametrize("template_times", ["date-time", "epoch_ms"])
+def test_read_of_templates_emits_rfc3339_times_from_either_form_iterable_sends(
+    tmp_path: Path, template_times: str
+) -> None:
+    with Emulator(Dataset(seed=7, template_times=template_times), rate_limits={}) as emulator:
+        config = {"api_key": emulator.api_key, "start_date": "2025-01-01", "api_base_url": emulator.url}
+        messages = run(tmp_path, "read", config=config, catalog=full_refresh_catalog(["templates"]))
+
+    emitted = [m["record"]["data"] for m in messages if m["type"] == "RECORD"]
+    assert canonical(emitted) == canonical(expected_records(Dataset(seed=7))["templates"])
+    assert {type(record["updatedAt"]) for record in emitted} == {str}

@@ -10,7 +10,7 @@ import json
 import threading
 
 from . import faults
-from .dataset import PROJECT_TYPES, SCALES, Dataset
+from .dataset import PROJECT_TYPES, SCALES, TEMPLATE_TIME_FORMS, Dataset
 from .server import Emulator
 
 
@@ -22,6 +22,10 @@ def main() -> None:
         "--scale", "--dataset", default="small", help=f"data set size: {', '.join(SCALES)} or an integer multiplier"
     )
     parser.add_argument("--project-type", default="email", choices=PROJECT_TYPES)
+    parser.add_argument(
+        "--template-times", default="date-time", choices=TEMPLATE_TIME_FORMS,
+        help="templates' createdAt/updatedAt: ISO-8601 (the API definition) or epoch ms (what real projects send)",
+    )
     parser.add_argument("--events-per-type", type=int, default=None, help="override the number of events per type")
     parser.add_argument("--no-rate-limits", action="store_true", help="disable Iterable's rate limits")
     parser.add_argument(
@@ -31,7 +35,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     scale = int(args.scale) if args.scale.isdigit() else args.scale
-    dataset = Dataset(seed=args.seed, scale=scale, events_per_type=args.events_per_type, project_type=args.project_type)
+    dataset = Dataset(
+        seed=args.seed, scale=scale, events_per_type=args.events_per_type, project_type=args.project_type,
+        template_times=args.template_times,
+    )
     emulator = Emulator(dataset, rate_limits={} if args.no_rate_limits else None, port=args.port)
     for spec in args.fault:
         emulator.inject(faults.from_spec(json.loads(spec) if spec.lstrip().startswith("{") else {"fault": spec}))

@@ -1,7 +1,11 @@
 """A deterministic Iterable project: every object the emulator serves, in Iterable's raw formats.
 
-REST objects carry epoch-millisecond timestamps; export records carry `yyyy-MM-dd HH:mm:ss +00:00` strings (a few
-in the malformed fractional form Iterable has been seen to send). Everything falls inside 2025 (UTC).
+REST timestamps take the type Iterable's API definition (iterable-api-swagger.json) gives them: ISO-8601 strings
+for snippets (SnippetResponse), catalog items (CatalogItemWithProperties.lastModified) and templates
+(ApiTemplateResponse), epoch milliseconds elsewhere (campaigns, lists, message types, journeys, metadata). Real
+accounts send templates' createdAt/updatedAt as epoch milliseconds, so `template_times` picks that form instead.
+Export records carry `yyyy-MM-dd HH:mm:ss +00:00` strings (a few in the malformed fractional form Iterable has been
+seen to send). Everything falls inside 2025 (UTC).
 
 Export events are not stored: `events[dataTypeName]` is an `EventTable`, a read-only sequence whose i-th record is
 computed from (seed, type, i) and whose `createdAt` grows with i. A window maps to an index range by bisection, so
@@ -75,6 +79,20 @@ USER_FIELD_TYPES: dict[str, str] = {
     "itblInternal.documentCreatedAt": "date",
     "itblInternal.documentUpdatedAt": "date",
     "itblInternal.emailDomain": "string",
+    "itblInternal.phoneCountry": "string",
+    "itblInternal.phoneType": "string",
+    "itblInternal.isUnknownUser": "boolean",
+    "ip": "string",
+    "devices": "nested",
+    "devices.token": "string",
+    "devices.platform": "string",
+    "devices.applicationName": "string",
+    "devices.endpointEnabled": "boolean",
+    "devices.notificationsEnabled": "boolean",
+    "devices.dataFields": "object",
+    "devices.dataFields.appBuild": "string",
+    "itblDS": "object",
+    "itblDS.predictedPurchaseLikelihood": "double",
     "emailListIds": "long",
     "firstName": "string",
     "lastName": "string",
@@ -124,6 +142,24 @@ def iterable_time(moment: datetime) -> str:
 
 def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def iso_time(moment: datetime) -> str:
+    """Format a UTC moment as ISO-8601 the way the JVM prints an instant: `2025-03-04T05:06:07.250Z` (no fraction
+    when it is zero)."""
+    text = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    millis = moment.microsecond // 1000
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+def instant(value: int | str) -> datetime:
+    """The moment of a REST timestamp in either form the emulator serves (epoch ms or `iso_time`)."""
+    if isinstance(value, int):
+        return datetime.fromtimestamp(value / 1000, timezone.utc)
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+TEMPLATE_TIME_FORMS = ("date-time", "epoch_ms")
 
 
 def _mix(*values: int) -> int:
@@ -196,12 +232,16 @@ class EventTable(Sequence):
                 campaignId=campaign["id"],
                 templateId=campaign["templateId"],
                 messageId=f"{h:016x}{index:08x}",
+                contentId=(h >> 12) % 9000 + 1000,
                 messageTypeId=ds.message_types[(h >> 16) % len(ds.message_types)]["id"],
                 channelId=ds.channels[(h >> 20) % len(ds.channels)]["id"],
             )
             if campaign.get("workflowId"):
                 record["workflowId"] = campaign["workflowId"]
         _FAMILY_FIELDS[self.family](record, h, index, ds)
+        if self.data_type == "emailSubscribe":
+            record["signupSource"] = ("API", "Import", "WebForm")[h % 3]
+            record["profileUpdatedAt"] = record["createdAt"]
         return record
 
 
@@ -225,7 +265,6 @@ def _created_text(created: datetime, h: int, index: int) -> str:
 
 def _send(record: dict, h: int, index: int, ds: Dataset) -> None:
     record["messageBusId"] = f"mb-{h % 100000:05d}"
-    record["contentId"] = (h >> 12) % 9000 + 1000
     record["locale"] = None if h % 5 else "en-US"
     record["catalogCollectionCount"] = 0
     record["catalogLookupCount"] = h % 3
@@ -267,10 +306,13 @@ def _email_bounce(record: dict, h: int, index: int, ds: Dataset) -> None:
 
 def _skip(record: dict, h: int, index: int, ds: Dataset) -> None:
     record["reason"] = _SKIP_REASONS[h % len(_SKIP_REASONS)]
+    if index % 3 == 0:
+        record["transactionalData"] = json.dumps({"orderId": f"ord-{h % 9999:04d}"}, separators=(",", ":"))
 
 
 def _subscription(record: dict, h: int, index: int, ds: Dataset) -> None:
     record["emailListIds"] = [ds.lists[h % len(ds.lists)]["id"]]
+    record["emailListId"] = record["emailListIds"][0]
     record["channelIds"] = [ds.channels[h % len(ds.channels)]["id"]]
     record["messageTypeIds"] = []
     record["unsubSource"] = ("EmailLink", "HostedPage", "API")[h % 3]
@@ -406,8 +448,7 @@ def _purchase(record: dict, h: int, index: int, ds: Dataset) -> None:
          "quantity": quantity, "categories": ["shoes"], "dataFields": {"color": "red"}},
     ]
     record["total"] = round(price * quantity, 2)
-    record["campaignId"] = ds.campaigns[(h >> 8) % len(ds.campaigns)]["id"] if h % 2 else None
-    record["templateId"] = None
+    _attribution(record, h, index, ds)
     record["dataFields"] = {"coupon": "SPRING" if h % 3 == 0 else None}
 
 
@@ -416,8 +457,20 @@ def _custom_event(record: dict, h: int, index: int, ds: Dataset) -> None:
     record["eventUpdatedAt"] = record["createdAt"]
     record["dataFields"] = {"productId": f"sku-{h % 97}", "price": round((h % 10000) / 100, 2),
                             "tags": ["a", "b"][: 1 + h % 2], "context": {"screen": "home"}}
-    if h % 3 == 0:
-        record["campaignId"] = ds.campaigns[(h >> 8) % len(ds.campaigns)]["id"]
+    _attribution(record, h, index, ds)
+
+
+def _attribution(record: dict, h: int, index: int, ds: Dataset) -> None:
+    """A purchase or custom event tracked from a message's link carries the message's attribution; others none."""
+    if h % 3:
+        record["campaignId"] = None
+        record["templateId"] = None
+        return
+    campaign = ds.campaigns[(h >> 8) % len(ds.campaigns)]
+    record["campaignId"] = campaign["id"]
+    record["templateId"] = campaign["templateId"]
+    record["messageId"] = f"{h:016x}{index:08x}"
+    record["contentId"] = (h >> 12) % 9000 + 1000
 
 
 _FAMILY_FIELDS = {
@@ -443,6 +496,8 @@ class Dataset:
     project_type: "email" (every user has an email), "userId" (every user has a userId) or "hybrid"
       (every user has an itblUserId; emails and userIds are optional).
     campaigns: the number of campaigns (default 12 x scale).
+    template_times: how templates carry createdAt/updatedAt: "date-time" (ISO-8601 strings, Iterable's API
+      definition) or "epoch_ms" (what real accounts send).
     """
 
     def __init__(
@@ -453,9 +508,13 @@ class Dataset:
         users: int | None = None,
         project_type: str = "email",
         campaigns: int | None = None,
+        template_times: str = "date-time",
     ) -> None:
         if project_type not in PROJECT_TYPES:
             raise ValueError(f"project_type must be one of {PROJECT_TYPES}, got {project_type!r}")
+        if template_times not in TEMPLATE_TIME_FORMS:
+            raise ValueError(f"template_times must be one of {TEMPLATE_TIME_FORMS}, got {template_times!r}")
+        self.template_times = template_times
         factor = SCALES[scale] if isinstance(scale, str) else int(scale)
         self.seed = seed
         self.scale = factor
@@ -555,12 +614,14 @@ class Dataset:
                     continue
                 for _ in range(rng.randint(1, 3) * factor):
                     created = self._moment(rng, 0, 300)
+                    updated = created + timedelta(
+                        days=rng.randint(0, 60), seconds=rng.randint(1, 999), milliseconds=next_id % 7 * 125
+                    )
+                    wire_time = iso_time if self.template_times == "date-time" else epoch_ms
                     templates.append({
                         "templateId": next_id, "name": f"{template_type} {medium} #{next_id}",
-                        "createdAt": epoch_ms(created),
-                        "updatedAt": epoch_ms(
-                            created + timedelta(days=rng.randint(0, 60), seconds=rng.randint(1, 999))
-                        ),
+                        "createdAt": wire_time(created),
+                        "updatedAt": wire_time(updated),
                         "creatorUserId": "designer@example.com", "messageTypeId": 2201 + rng.randint(0, 3),
                         "campaignId": None, "clientTemplateId": f"client-{next_id}" if next_id % 2 else None,
                         "templateType": template_type, "messageMedium": medium,
@@ -580,7 +641,9 @@ class Dataset:
                 "id": 500001 + i, "name": f"Campaign {i + 1}", "campaignState": state,
                 "type": template["templateType"], "messageMedium": template["messageMedium"],
                 "createdAt": epoch_ms(created),
-                "updatedAt": epoch_ms(created + timedelta(days=rng.randint(0, 100), seconds=rng.randint(1, 999))),
+                "updatedAt": epoch_ms(
+                    created + timedelta(days=rng.randint(0, 100), seconds=rng.randint(1, 999), milliseconds=i % 4 * 250)
+                ),
                 "startAt": epoch_ms(started) if state not in ("Draft", "Ready") else None,
                 "endedAt": (
                     epoch_ms(started + timedelta(hours=2)) if state in ("Finished", "Aborted", "Recalled") else None
@@ -618,7 +681,8 @@ class Dataset:
             snippets.append({
                 "id": 700001 + i, "name": f"footer_{i + 1}", "content": f"<p>Footer {{{{name}}}} {i + 1}</p>",
                 "description": None if i % 2 else "Shared footer", "variables": ["name"],
-                "createdAt": epoch_ms(created), "updatedAt": epoch_ms(created + timedelta(days=rng.randint(0, 40))),
+                "createdAt": iso_time(created),
+                "updatedAt": iso_time(created + timedelta(days=rng.randint(0, 40), milliseconds=i % 3 * 250)),
                 "createdBy": "designer@example.com", "updatedBy": "designer@example.com",
             })
         return snippets
@@ -645,7 +709,8 @@ class Dataset:
                 )
                 items[name].append({
                     "catalogName": name, "itemId": f"{name[:-1]}-{i + 1:03d}",
-                    "lastModified": epoch_ms(self._moment(rng)), "size": len(json.dumps(value)), "value": value,
+                    "lastModified": iso_time(self._moment(rng) + timedelta(milliseconds=i % 5 * 200)),
+                    "size": len(json.dumps(value)), "value": value,
                 })
         return catalogs, items
 
@@ -708,6 +773,20 @@ class Dataset:
                 "documentUpdatedAt": iterable_time(updated),
                 "emailDomain": "example.com",
             }
+            if i % 3 == 0:
+                user["itblInternal"].update(phoneCountry="US", phoneType="mobile")
+            if self.project_type != "email" and "email" not in user and "userId" not in user:
+                user["itblInternal"]["isUnknownUser"] = True
+            if i % 4 == 2:
+                user["devices"] = [{
+                    "token": f"{_mix(self.seed, i, 3):016x}", "platform": ("APNS", "GCM")[i % 2],
+                    "applicationName": "com.example.app", "endpointEnabled": True,
+                    "notificationsEnabled": i % 8 != 2, "dataFields": {"appBuild": "412"},
+                }]
+            if i % 5 == 0:
+                user["ip"] = f"198.51.100.{i % 250 + 1}"
+            if i % 6 == 1:
+                user["itblDS"] = {"predictedPurchaseLikelihood": round(rng.uniform(0, 1), 3)}
             user["emailListIds"] = []
             user["firstName"] = first
             if i % 4:
@@ -744,9 +823,11 @@ class Dataset:
 
     def _make_list_members(self, rng: random.Random) -> tuple[dict[int, list[str]], dict[int, list[dict]]]:
         member_users: dict[int, list[dict]] = {}
+        # A hybrid project's unknown users (no email, no userId) cannot be list members.
+        known = [user for user in self.users if "email" in user or "userId" in user]
         for a_list in self.lists:
-            size = min(rng.randint(2, 8), len(self.users))
-            members = rng.sample(self.users, size)
+            size = min(rng.randint(2, 8), len(known))
+            members = rng.sample(known, size)
             member_users[a_list["id"]] = members
             for user in members:
                 user["emailListIds"].append(a_list["id"])

@@ -17,7 +17,7 @@ from source_iterable.components.renaming import CaseCollisionRenamer
 from source_iterable.components.rest_body import StrictRecordsExtractor
 from source_iterable.components.retry_after import CappedRetryAfter
 from source_iterable.components.skip_warning import SkipWarningErrorHandler
-from source_iterable.components.timestamps import TimestampNormalizer
+from source_iterable.components.timestamps import TimestampFields, TimestampNormalizer
 from source_iterable.components.user_fields import UserFieldsSchemaLoader
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "SkipWarningErrorHandler",
     "StrictJsonlDecoder",
     "StrictRecordsExtractor",
+    "TimestampFields",
     "TimestampNormalizer",
     "UserFieldsSchemaLoader",
     "UtcDateValidation",

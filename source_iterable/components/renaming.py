@@ -1,11 +1,11 @@
 """Renaming of user fields whose names collide case-insensitively, identical in the schema and in the records."""
 
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass, field
 from typing import Any
 
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.declarative.transformations.transformation import (
     RecordTransformation,
@@ -14,6 +14,8 @@ from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 Path = tuple[str, ...]
+
+logger = logging.getLogger("airbyte")
 
 
 def case_collision_renames(paths: Iterable[str]) -> dict[str, str]:
@@ -66,21 +68,33 @@ def move_field(record: dict[str, Any], source: Path, target: Path) -> None:
     destination[target[-1]] = value
 
 
+class UserFieldsUnavailable(Exception):
+    """`users/getFields` gave no field list; the message names what it answered instead (status, Iterable's msg)."""
+
+
 def fetch_user_fields(requester: Requester) -> dict[str, str]:
-    """`GET users/getFields` -> `{dotted path: Iterable type}` (through the requester: auth, budget, retries)."""
-    response = requester.send_request()
-    body = response.json() if response is not None else {}
-    fields = body.get("fields") if isinstance(body, dict) else None
-    if response is None or response.status_code != 200 or not isinstance(fields, dict):
-        status = response.status_code if response is not None else "no response"
+    """`GET users/getFields` -> `{dotted path: Iterable type}` (through the requester: auth, budget, retries).
+
+    Raises UserFieldsUnavailable, naming the cause, when the answer has no `fields` object: an error status the
+    requester passes through (401/403), one it gave up on (4xx, 5xx after retries, connection errors), a body
+    that is not JSON, or a 200 without `fields`.
+    """
+    try:
+        response = requester.send_request()
+    except AirbyteTracedException as error:
+        raise UserFieldsUnavailable(error.message or str(error)) from error
+    if response is None:
+        raise UserFieldsUnavailable("no response")
+    try:
+        body = response.json()
+    except ValueError:
+        raise UserFieldsUnavailable(f"HTTP {response.status_code} with a body that is not JSON") from None
+    if response.status_code != 200:
         code, msg = (body.get("code"), body.get("msg")) if isinstance(body, dict) else (None, None)
-        raise AirbyteTracedException(
-            message=(
-                f"Iterable answered users/getFields with HTTP {status} ({code}: {msg}): the users schema needs a key "
-                "that can read user fields."
-            ),
-            failure_type=FailureType.config_error if status in (401, 403) else FailureType.system_error,
-        )
+        raise UserFieldsUnavailable(f"HTTP {response.status_code} ({code}: {msg})")
+    fields = body.get("fields") if isinstance(body, dict) else None
+    if not isinstance(fields, dict):
+        raise UserFieldsUnavailable("HTTP 200 without a `fields` object")
     return {str(path): str(kind) for path, kind in fields.items()}
 
 
@@ -105,7 +119,14 @@ class CaseCollisionRenamer(RecordTransformation):
     def _plan(self) -> list[tuple[Path, Path]]:
         with self._lock:
             if self._moves is None:
-                renames = case_collision_renames(fetch_user_fields(self.requester))
+                try:
+                    renames = case_collision_renames(fetch_user_fields(self.requester))
+                except UserFieldsUnavailable as cause:
+                    logger.warning(
+                        f"Iterable's users/getFields failed ({cause}): user fields whose names differ only in case "
+                        "are not renamed in this sync; every field is kept under the name Iterable sends."
+                    )
+                    renames = {}
                 self._moves = sorted(
                     ((split_path(old), split_path(new)) for old, new in renames.items()), key=lambda move: len(move[0])
                 )

@@ -1,8 +1,13 @@
-"""Iterable's export timestamps (`2026-01-14 06:20:22 +00:00`) rewritten as RFC 3339 UTC (`2026-01-14T06:20:22Z`)."""
+"""Iterable's timestamps, in whatever form it sends them, rewritten as RFC 3339 UTC (`2026-01-14T06:20:22Z`).
+
+Exports write `2026-01-14 06:20:22 +00:00`; REST endpoints write epoch milliseconds (campaigns, lists, …) or
+ISO-8601 strings (snippets, and templates or catalog items per Iterable's API definition). One rule for all: an
+RFC 3339 UTC string, the fraction kept to the microsecond and left out when zero.
+"""
 
 import re
 from collections.abc import Mapping
-from dataclasses import InitVar, dataclass
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +57,35 @@ def to_rfc3339(value: str) -> str:
     return f"{text}.{fraction}Z" if fraction else f"{text}Z"
 
 
+def _format(moment: datetime) -> str:
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    micros = moment.microsecond
+    return f"{text}.{micros:06d}".rstrip("0") + "Z" if micros else f"{text}Z"
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def instant_to_rfc3339(value: Any) -> Any:
+    """Return any of Iterable's timestamp forms as an RFC 3339 UTC string; other values unchanged.
+
+    Epoch milliseconds (an integer, or a string of digits), ISO-8601 with `T` or a space and any zone, and the
+    export form. A number outside the years 1–9999 (or not finite) and a string without a date-time shape are
+    returned as they are.
+    """
+    kind = type(value)
+    if kind is str:
+        if value.isdigit():
+            return instant_to_rfc3339(int(value))
+        return to_rfc3339(value)
+    if kind is int or kind is float:
+        try:
+            return _format(_EPOCH + timedelta(milliseconds=value))
+        except (OverflowError, ValueError):  # beyond year 9999, or NaN/infinity
+            return value
+    return value
+
+
 def _normalize(container: dict[str, Any] | list[Any]) -> None:
     """Rewrite the timestamp-shaped strings of a dict or list in place, recursing into nested containers."""
     entries = container.items() if type(container) is dict else enumerate(container)
@@ -84,3 +118,36 @@ class TimestampNormalizer(RecordTransformation):
         stream_slice: StreamSlice | None = None,
     ) -> None:
         _normalize(record)
+
+
+@dataclass
+class TimestampFields(RecordTransformation):
+    """Rewrite the named timestamp fields of a REST record as RFC 3339 UTC strings, whatever form they came in.
+
+    Not `AddFields` with `format_datetime`: one Jinja expression per field per record cannot tell epoch
+    milliseconds from ISO strings without a chain of tests, and `str_to_datetime` rejects the export form.
+    Not `TimestampNormalizer`: epoch milliseconds are plain integers, so timestamps cannot be found by shape, only
+    by name. `timestamp_fields` are dotted paths (`draft.updatedAt` is `record["draft"]["updatedAt"]`), set per
+    stream through `$parameters`; a missing field or parent is skipped.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    timestamp_fields: list[str] = field(default_factory=list)
+    _paths: list[tuple[str, ...]] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._paths = [tuple(path.split(".")) for path in self.timestamp_fields]
+
+    def transform(
+        self,
+        record: dict[str, Any],
+        config: Config | None = None,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+    ) -> None:
+        for path in self._paths:
+            parent: Any = record
+            for segment in path[:-1]:
+                parent = parent.get(segment) if type(parent) is dict else None
+            if type(parent) is dict and parent.get(path[-1]) is not None:
+                parent[path[-1]] = instant_to_rfc3339(parent[path[-1]])

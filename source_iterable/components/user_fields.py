@@ -1,6 +1,7 @@
 """The users schema, built at discover time from the project's own fields (`GET users/getFields`)."""
 
 import copy
+import logging
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -9,10 +10,13 @@ from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
 
 from source_iterable.components.renaming import (
+    UserFieldsUnavailable,
     case_collision_renames,
     fetch_user_fields,
     split_path,
 )
+
+logger = logging.getLogger("airbyte")
 
 # Iterable field type -> JSON schema. `nested` is a list of objects (its children describe the items).
 TYPE_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -73,6 +77,9 @@ class UserFieldsSchemaLoader(SchemaLoader):
     Not `DynamicSchemaLoader`: it expects a list of `{name, type}` records (getFields returns one map), cannot nest
     dotted paths, and cannot apply the case-collision rename (`renaming.case_collision_renames`), which must match
     the records exactly. `requester` is the manifest's getFields requester (auth, budget, retries).
+    When getFields gives no field list, the schema is `base_properties` alone (extra fields are allowed, so records
+    keep the project's fields) and a warning names the cause: one helper endpoint must not fail every stream's
+    discover.
     """
 
     requester: Requester
@@ -83,4 +90,12 @@ class UserFieldsSchemaLoader(SchemaLoader):
         pass
 
     def get_json_schema(self) -> Mapping[str, Any]:
-        return user_fields_schema(self.base_properties, fetch_user_fields(self.requester))
+        try:
+            fields = fetch_user_fields(self.requester)
+        except UserFieldsUnavailable as cause:
+            logger.warning(
+                f"Iterable's users/getFields failed ({cause}): the users stream is declared with its fixed fields "
+                "only; the project's own user fields are still read, as fields the schema does not declare."
+            )
+            fields = {}
+        return user_fields_schema(self.base_properties, fields)

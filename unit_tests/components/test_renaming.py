@@ -73,3 +73,18 @@ def test_given_no_collisions_then_records_are_unchanged() -> None:
     record = {"email": "a@x", "Industry": "Media"}
     renamer.transform(record)
     assert record == {"email": "a@x", "Industry": "Media"}
+
+
+def test_given_getfields_fails_when_records_transformed_then_kept_unrenamed_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    renamer = a_renamer({})
+    renamer.requester.send_request.return_value.json.return_value = {"msg": "later", "code": "GenericError"}  # type: ignore[attr-defined]
+    records = [{"email": "a@x", "Industry": "Media"}, {"email": "b@x", "industry": "retail"}]
+    for record in records:
+        renamer.transform(record)
+    assert records == [{"email": "a@x", "Industry": "Media"}, {"email": "b@x", "industry": "retail"}]
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "Iterable's users/getFields failed (HTTP 200 without a `fields` object): user fields whose names differ only "
+        "in case are not renamed in this sync; every field is kept under the name Iterable sends."
+    ]

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from source_iterable.components.timestamps import TimestampNormalizer, to_rfc3339
+from source_iterable.components.timestamps import TimestampFields, TimestampNormalizer, instant_to_rfc3339, to_rfc3339
 
 
 @pytest.mark.parametrize(
@@ -81,4 +81,42 @@ def test_given_tricky_timestamps_nested_in_itbl_internal_and_lists_then_each_is_
             "nested": {"at": ["2025-03-04T04:06:10Z", "2025-03-04T05:06:11Z"]},
         },
         "transactionalData": '{"orderDate": "2025-03-04 05:06:07 +00:00"}',
+    }
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        pytest.param(1735689600000, "2025-01-01T00:00:00Z", id="epoch-ms-whole-second"),
+        pytest.param(1735689600123, "2025-01-01T00:00:00.123Z", id="epoch-ms-with-milliseconds"),
+        pytest.param(1735689600120.0, "2025-01-01T00:00:00.12Z", id="epoch-ms-float"),
+        pytest.param("1735689600000", "2025-01-01T00:00:00Z", id="epoch-ms-as-digits"),
+        pytest.param("2025-03-04T05:06:07.123Z", "2025-03-04T05:06:07.123Z", id="iso-with-z"),
+        pytest.param("2025-03-04T05:06:07+02:00", "2025-03-04T03:06:07Z", id="iso-with-offset"),
+        pytest.param("2025-03-04 05:06:07 +00:00", "2025-03-04T05:06:07Z", id="export-form"),
+        pytest.param(10**20, 10**20, id="epoch-ms-beyond-year-9999-unchanged"),
+        pytest.param(float("inf"), float("inf"), id="infinite-number-unchanged"),
+        pytest.param(True, True, id="boolean-unchanged"),
+        pytest.param("soon", "soon", id="text-unchanged"),
+    ],
+)
+def test_instant_to_rfc3339(value: Any, expected: Any) -> None:
+    assert instant_to_rfc3339(value) == expected
+
+
+def test_given_timestamp_fields_when_transformed_then_only_those_paths_are_rewritten() -> None:
+    record: dict[str, Any] = {
+        "id": 1735689600000,
+        "createdAt": 1735689600000,
+        "updatedAt": None,
+        "draft": {"updatedAt": "2025-03-04T05:06:07+02:00", "id": 5},
+        "value": {"createdAt": 1735689600000},
+    }
+    TimestampFields(parameters={}, timestamp_fields=["createdAt", "updatedAt", "draft.updatedAt", "startAt", "x.y"]).transform(record)
+    assert record == {
+        "id": 1735689600000,
+        "createdAt": "2025-01-01T00:00:00Z",
+        "updatedAt": None,
+        "draft": {"updatedAt": "2025-03-04T03:06:07Z", "id": 5},
+        "value": {"createdAt": 1735689600000},
     }

@@ -76,14 +76,46 @@ def test_given_getfields_when_schema_requested_then_fields_are_added_to_base() -
     assert schema["properties"] == {**BASE, "firstName": NULLABLE_STRING}
 
 
+FALLBACK_WARNING = (
+    "Iterable's users/getFields failed ({cause}): the users stream is declared with its fixed fields only; the "
+    "project's own user fields are still read, as fields the schema does not declare."
+)
+
+
 @pytest.mark.parametrize(
-    "status, body, message",
+    "status, body, cause",
     [
-        pytest.param(401, {"msg": "Invalid API key", "code": "BadApiKey"}, "Iterable answered users/getFields with HTTP 401 (BadApiKey: Invalid API key): the users schema needs a key that can read user fields.", id="refused"),
-        pytest.param(200, {"unexpected": 1}, "Iterable answered users/getFields with HTTP 200 (None: None): the users schema needs a key that can read user fields.", id="no-fields-object"),
+        pytest.param(401, {"msg": "Invalid API key", "code": "BadApiKey"}, "HTTP 401 (BadApiKey: Invalid API key)", id="refused"),
+        pytest.param(200, {"unexpected": 1}, "HTTP 200 without a `fields` object", id="no-fields-object"),
+        pytest.param(200, {"fields": ["email"]}, "HTTP 200 without a `fields` object", id="fields-not-an-object"),
+        pytest.param(200, ["fields"], "HTTP 200 without a `fields` object", id="body-not-an-object"),
     ],
 )
-def test_given_getfields_fails_then_the_error_names_the_endpoint(status: int, body: dict[str, Any], message: str) -> None:
-    with pytest.raises(AirbyteTracedException) as error:
-        a_loader(status, body).get_json_schema()
-    assert error.value.message == message
+def test_given_getfields_without_a_field_map_then_the_base_schema_and_a_warning_naming_the_cause(
+    status: int, body: Any, cause: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    schema = a_loader(status, body).get_json_schema()
+    assert schema["properties"] == BASE
+    assert schema["additionalProperties"] is True
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [FALLBACK_WARNING.format(cause=cause)]
+
+
+def test_given_getfields_body_not_json_then_the_base_schema_and_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    loader = a_loader(200, {})
+    loader.requester.send_request.return_value.json.side_effect = ValueError("Expecting value")
+    assert loader.get_json_schema()["properties"] == BASE
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        FALLBACK_WARNING.format(cause="HTTP 200 with a body that is not JSON")
+    ]
+
+
+def test_given_the_requester_gives_up_then_the_base_schema_and_its_message_as_cause(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    requester = Mock()
+    requester.send_request.side_effect = AirbyteTracedException(message="Exhausted available request attempts.")
+    schema = UserFieldsSchemaLoader(requester=requester, base_properties=BASE, parameters={}).get_json_schema()
+    assert schema["properties"] == BASE
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        FALLBACK_WARNING.format(cause="Exhausted available request attempts.")
+    ]

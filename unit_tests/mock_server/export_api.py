@@ -84,8 +84,10 @@ class ExportApi:
     faults: list[Fault] = field(default_factory=list)
     requests: list[Window] = field(default_factory=list)
     rejected_data_types: tuple[str, ...] = ()
+    mocker: requests_mock.Mocker | None = field(default=None, init=False, repr=False)
 
     def install(self, mocker: requests_mock.Mocker) -> "ExportApi":
+        self.mocker = mocker  # a test may register other answers on it: the last registration wins
         mocker.get(EXPORT_URL, body=self._export)
         mocker.get(GET_FIELDS_URL, json=lambda request, context: {"fields": self.user_fields})
         return self

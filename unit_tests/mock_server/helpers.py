@@ -3,6 +3,7 @@
 import json
 import tempfile
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +62,16 @@ def records_of(output: EntrypointOutput) -> list[Mapping[str, Any]]:
 
 def warnings_of(output: EntrypointOutput) -> list[str]:
     return [message.log.message for message in output.logs if message.log.level.name == "WARN"]
+
+
+REST_TIMESTAMP_FIELDS = ("createdAt", "updatedAt", "startAt", "endedAt", "lastModified")
+
+
+def emitted(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A REST record as the connector emits it: top-level epoch-ms timestamps (whole seconds in these tests) as
+    RFC 3339 UTC strings; everything else as sent."""
+    out = dict(record)
+    for name in REST_TIMESTAMP_FIELDS:
+        if isinstance(out.get(name), int):
+            out[name] = datetime.fromtimestamp(out[name] / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out

@@ -163,7 +163,7 @@ def a_snippet(snippet_id: int) -> dict[str, Any]:
         "id": snippet_id,
         "name": f"snippet_{snippet_id}",
         "content": "Hi {{name}}",
-        "createdAt": 1_700_000_000_000,
+        "createdAt": "2023-11-14T22:13:20Z",  # ISO-8601, as Iterable's API definition (SnippetResponse) has it
     }
 
 

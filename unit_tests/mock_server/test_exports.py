@@ -20,10 +20,12 @@ from airbyte_cdk.test.models.outcome import ExpectedOutcome
 from airbyte_cdk.test.state_builder import StateBuilder
 from freezegun import freeze_time
 
-from source_iterable.source import SourceIterable
+from source_iterable.source import SourceIterable, load_manifest
 from unit_tests.mock_server.config import a_config
+from unit_tests.mock_server.helpers import warnings_of
 from unit_tests.mock_server.export_api import (
     EXPORT_URL,
+    GET_FIELDS_URL,
     ExportApi,
     Fault,
     a_user,
@@ -688,3 +690,68 @@ class TestUsers:
             ("user", "2025-02-04 00:00:00", "2025-03-01 00:00:00"),
         ]
         assert states(output, "users")[-1] == {"profileUpdatedAt": "2025-03-01T00:00:00Z"}
+
+
+class TestUsersWhenGetFieldsFails:
+    """users/getFields answering without a field list costs the users schema its dynamic fields, nothing more."""
+
+    WARNING = (
+        "Iterable's users/getFields failed ({cause}): the users stream is declared with its fixed fields only; the "
+        "project's own user fields are still read, as fields the schema does not declare."
+    )
+
+    @pytest.mark.parametrize(
+        "answer, cause",
+        [
+            pytest.param(
+                {"status_code": 200, "json": {"msg": "", "code": "Success"}},
+                "HTTP 200 without a `fields` object",
+                id="200-without-fields",
+            ),
+            pytest.param(
+                {"status_code": 200, "text": "<html><body>Maintenance</body></html>"},
+                "HTTP 200 with a body that is not JSON",
+                id="200-html",
+            ),
+            pytest.param(
+                {"status_code": 403, "json": {"msg": "Key cannot read user fields", "code": "Forbidden"}},
+                "HTTP 403 (Forbidden: Key cannot read user fields)",
+                id="403-only-this-warning",
+            ),
+            pytest.param(
+                {"status_code": 400, "json": {"msg": "Bad params", "code": "BadParams"}},
+                f"Iterable rejected {GET_FIELDS_URL} (BadParams): Bad params",
+                id="400",
+            ),
+            pytest.param(
+                {"status_code": 500, "json": {"msg": "Internal error", "code": "GenericError"}},
+                "Exhausted available request attempts. Please see logs for more details. Exception: Iterable failed "
+                f"on {GET_FIELDS_URL} (GenericError): Internal error",
+                id="500-after-retries",
+            ),
+        ],
+    )
+    def test_given_getfields_fails_when_discover_then_every_stream_is_listed_and_users_has_its_fixed_schema(
+        self, api: ExportApi, retry_waits: list[float], answer: dict[str, Any], cause: str
+    ) -> None:
+        config = export_config()
+        healthy = discover(SourceIterable(config=config), config).catalog.catalog.streams
+        api.mocker.get(GET_FIELDS_URL, **answer)
+        output = discover(SourceIterable(config=config), config)
+        streams = {stream.name: stream for stream in output.catalog.catalog.streams}
+        assert sorted(streams) == sorted(stream.name for stream in healthy)
+        users = streams["users"].json_schema
+        assert users["additionalProperties"] is True
+        assert users["properties"] == load_manifest()["schemas"]["users"]["properties"]
+        assert [m.log.message for m in output.logs if m.log.level.name == "WARN"] == [self.WARNING.format(cause=cause)]
+
+    def test_given_getfields_fails_when_read_users_then_profiles_keep_their_own_fields_unrenamed(
+        self, api: ExportApi
+    ) -> None:
+        api.add("user", a_user("2025-01-05T00:00:00Z", "a@x.com", Industry="Media", loyalty=7))
+        api.mocker.get(GET_FIELDS_URL, json={"msg": "", "code": "Success"})
+        output = sync(["users"], export_config())
+        assert [message.record.data for message in output.records] == [
+            {"email": "a@x.com", "profileUpdatedAt": "2025-01-05T00:00:00Z", "Industry": "Media", "loyalty": 7}
+        ]
+        assert self.WARNING.format(cause="HTTP 200 without a `fields` object") in warnings_of(output)

@@ -14,7 +14,7 @@ from airbyte_cdk.test.mock_http import HttpMocker
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from unit_tests.mock_server.config import a_config
-from unit_tests.mock_server.helpers import read_stream, records_of, warnings_of
+from unit_tests.mock_server.helpers import emitted, read_stream, records_of, warnings_of
 from unit_tests.mock_server.request_builder import a_paged_request, a_request
 from unit_tests.mock_server.response_builder import (
     a_campaign,
@@ -57,7 +57,7 @@ MESSAGE_MEDIUMS = ["Email", "Push", "InApp", "SMS"]
         pytest.param("webhooks", "webhooks", "webhooks", a_webhook, id="webhooks"),
     ],
 )
-def test_given_one_page_endpoint_when_read_then_each_item_of_the_envelope_is_a_record_unchanged(
+def test_given_one_page_endpoint_when_read_then_each_item_of_the_envelope_is_a_record_timestamps_in_rfc3339(
     http_mocker: HttpMocker,
     stream: str,
     path: str,
@@ -69,7 +69,7 @@ def test_given_one_page_endpoint_when_read_then_each_item_of_the_envelope_is_a_r
 
     output = read_stream(stream, a_config().build())
 
-    assert records_of(output) == items
+    assert records_of(output) == [emitted(item) for item in items]
 
 
 def test_given_user_fields_when_read_then_one_record_per_field_with_its_type(
@@ -178,7 +178,7 @@ class TestJourneys:
 class TestCampaignsIncremental:
     """campaigns, incremental on updatedAt (epoch ms): every page is read, records not after the state dropped."""
 
-    def test_given_state_when_read_then_only_newer_campaigns_and_state_is_max_updated_at(
+    def test_given_an_epoch_ms_state_of_0_1_0_when_read_then_only_newer_campaigns_and_state_in_rfc3339(
         self, http_mocker: HttpMocker
     ) -> None:
         http_mocker.get(
@@ -197,7 +197,7 @@ class TestCampaignsIncremental:
         output = read_stream("campaigns", a_config().build(), SyncMode.incremental, state)
 
         assert [record["id"] for record in records_of(output)] == [2, 3]
-        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "1706000000000"}
+        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "2024-01-23T08:53:20.000Z"}
 
     def test_given_no_state_when_read_then_campaigns_older_than_start_date_are_kept(
         self, http_mocker: HttpMocker
@@ -214,7 +214,111 @@ class TestCampaignsIncremental:
         )
 
         assert [record["id"] for record in records_of(output)] == [1]
-        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "1500000000000"}
+        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "2017-07-14T02:40:00.000Z"}
+
+
+    def test_given_an_rfc3339_state_when_read_then_campaigns_up_to_that_instant_are_dropped_to_the_millisecond(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            a_paged_request("campaigns", 1, 1000, sort="id").build(),
+            records_response(
+                "campaigns",
+                [
+                    a_campaign(1, updated_at=1_706_000_000_122),
+                    a_campaign(2, updated_at=1_706_000_000_124),
+                    a_campaign(3, updated_at=1_706_000_000_123),
+                ],
+            ),
+        )
+        state = StateBuilder().with_stream_state("campaigns", {"updatedAt": "2024-01-23T08:53:20.123Z"}).build()
+
+        output = read_stream("campaigns", a_config().build(), SyncMode.incremental, state)
+
+        assert [(r["id"], r["updatedAt"]) for r in records_of(output)] == [
+            (2, "2024-01-23T08:53:20.124Z"),
+            (3, "2024-01-23T08:53:20.123Z"),
+        ]
+        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "2024-01-23T08:53:20.124Z"}
+
+
+class TestTimestampForms:
+    """Every REST timestamp form Iterable sends becomes one RFC 3339 UTC string in the record."""
+
+    def test_given_epoch_ms_with_milliseconds_when_read_campaigns_then_every_timestamp_field_is_rfc3339(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        campaign = {
+            **a_campaign(1, updated_at=1_706_000_000_500),
+            "createdAt": 1_700_000_000_000,
+            "startAt": 1_706_000_100_000,
+            "endedAt": 1_706_000_200_999,
+        }
+        http_mocker.get(a_paged_request("campaigns", 1, 1000, sort="id").build(), records_response("campaigns", [campaign]))
+
+        [record] = records_of(read_stream("campaigns", a_config().build()))
+
+        assert {key: record[key] for key in ("createdAt", "updatedAt", "startAt", "endedAt")} == {
+            "createdAt": "2023-11-14T22:13:20Z",
+            "updatedAt": "2024-01-23T08:53:20.5Z",
+            "startAt": "2024-01-23T08:55:00Z",
+            "endedAt": "2024-01-23T08:56:40.999Z",
+        }
+
+    def test_given_iso_snippet_timestamps_with_an_offset_when_read_then_utc(self, http_mocker: HttpMocker) -> None:
+        snippet = {**a_snippet(1), "createdAt": "2025-03-04T05:06:07.250+02:00", "updatedAt": "2025-03-04T05:06:07Z"}
+        http_mocker.get(a_request("snippets").build(), records_response("snippets", [snippet]))
+
+        [record] = records_of(read_stream("snippets", a_config().build()))
+
+        assert (record["createdAt"], record["updatedAt"]) == ("2025-03-04T03:06:07.25Z", "2025-03-04T05:06:07Z")
+
+    def test_given_journey_draft_timestamps_when_read_then_nested_ones_are_rfc3339_too(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        journey = {**a_journey(1), "createdAt": 1_700_000_000_000, "draft": {"id": 9, "updatedAt": 1_700_000_001_000}}
+        http_mocker.get(a_paged_request("journeys", 1, 50, sort="id").build(), records_response("journeys", [journey]))
+        http_mocker.get(
+            a_paged_request("journeys", 1, 50, sort="id").with_param("state", "Archived").build(),
+            records_response("journeys", []),
+        )
+
+        [record] = records_of(read_stream("journeys", a_config().build()))
+
+        assert (record["createdAt"], record["draft"]) == ("2023-11-14T22:13:20Z", {"id": 9, "updatedAt": "2023-11-14T22:13:21Z"})
+
+    def test_given_date_time_templates_and_an_epoch_ms_state_when_read_then_instants_are_compared(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        _register_templates(
+            http_mocker,
+            {
+                ("Base", "Email"): [
+                    records_response(
+                        "templates",
+                        [
+                            {**a_template(1), "updatedAt": "2024-01-01T00:59:59+01:00"},
+                            {**a_template(2), "updatedAt": "2024-01-01T01:00:01+01:00"},
+                        ],
+                    )
+                ]
+            },
+        )
+        base_email = {"templateType": "Base", "messageMedium": "Email"}
+        state = (
+            StateBuilder()
+            .with_stream_state(
+                "templates", {"states": [{"partition": base_email, "cursor": {"updatedAt": "1704067200000"}}]}
+            )
+            .build()
+        )
+
+        output = read_stream("templates", a_config().build(), SyncMode.incremental, state)
+
+        assert [(r["templateId"], r["updatedAt"]) for r in records_of(output)] == [(2, "2024-01-01T00:00:01Z")]
+        assert {"partition": base_email, "cursor": {"updatedAt": "2024-01-01T00:00:01.000Z"}} in (
+            output.most_recent_state.stream_state.__dict__["states"]
+        )
 
 
 def _register_templates(http_mocker: HttpMocker, pages: dict[tuple, list[Any]]) -> None:
@@ -251,9 +355,9 @@ class TestTemplates:
         output = read_stream("templates", a_config().build())
 
         assert sorted(records_of(output), key=lambda r: r["templateId"]) == [
-            {**a_template(1), "templateType": "Base", "messageMedium": "Email"},
-            {**a_template(2), "templateType": "Base", "messageMedium": "Email"},
-            {**a_template(3), "templateType": "Workflow", "messageMedium": "SMS"},
+            {**emitted(a_template(1)), "templateType": "Base", "messageMedium": "Email"},
+            {**emitted(a_template(2)), "templateType": "Base", "messageMedium": "Email"},
+            {**emitted(a_template(3)), "templateType": "Workflow", "messageMedium": "SMS"},
         ]
 
     def test_given_state_when_read_incrementally_then_templates_not_updated_since_are_dropped(
@@ -298,7 +402,7 @@ class TestTemplates:
         final_states = output.most_recent_state.stream_state.__dict__["states"]
         assert {
             "partition": {"messageMedium": "Email", "templateType": "Base"},
-            "cursor": {"updatedAt": "1706000000000"},
+            "cursor": {"updatedAt": "2024-01-23T08:53:20.000Z"},
         } in final_states
 
 
@@ -346,9 +450,9 @@ class TestCatalogs:
         output = read_stream("catalog_items", a_config().build())
 
         assert sorted(records_of(output), key=lambda r: r["itemId"]) == [
-            a_catalog_item("hats", "h1"),
-            a_catalog_item("shoes", "s1"),
-            a_catalog_item("shoes", "s2"),
+            emitted(a_catalog_item("hats", "h1")),
+            emitted(a_catalog_item("shoes", "s1")),
+            emitted(a_catalog_item("shoes", "s2")),
         ]
 
     def test_given_state_when_read_items_incrementally_then_older_items_dropped_and_state_per_catalog(
@@ -389,7 +493,7 @@ class TestCatalogs:
 
         assert [record["itemId"] for record in records_of(output)] == ["new"]
         assert output.most_recent_state.stream_state.__dict__["states"] == [
-            {"partition": shoes, "cursor": {"lastModified": "1706000000000"}}
+            {"partition": shoes, "cursor": {"lastModified": "2024-01-23T08:53:20.000Z"}}
         ]
 
 
@@ -489,8 +593,8 @@ class TestMetadata:
         output = read_stream("metadata", a_config().build())
 
         assert sorted(records_of(output), key=lambda r: r["key"]) == [
-            {**a_metadata_key("stores", "berlin"), "value": {"city": "Berlin"}},
-            {**a_metadata_key("stores", "lisbon"), "value": {"city": "Lisbon"}},
+            {**emitted(a_metadata_key("stores", "berlin")), "value": {"city": "Berlin"}},
+            {**emitted(a_metadata_key("stores", "lisbon")), "value": {"city": "Lisbon"}},
         ]
 
 

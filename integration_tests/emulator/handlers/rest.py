@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from ..dataset import METRIC_COLUMNS, epoch_ms
+from ..dataset import METRIC_COLUMNS, instant
 from ..responses import BadRequest, Response, json_response
 from .request import Request, parse_iterable_datetime
 
@@ -183,11 +183,11 @@ def templates(request: Request) -> Response:
         if wanted:
             items = [t for t in items if t[name].lower() == wanted.lower()]
     if request.first("startDateTime"):
-        start = epoch_ms(parse_iterable_datetime(request.first("startDateTime"), "startDateTime"))
-        items = [t for t in items if t["createdAt"] >= start]
+        start = parse_iterable_datetime(request.first("startDateTime"), "startDateTime")
+        items = [t for t in items if instant(t["createdAt"]) >= start]
     if request.first("endDateTime"):
-        end = epoch_ms(parse_iterable_datetime(request.first("endDateTime"), "endDateTime"))
-        items = [t for t in items if t["createdAt"] < end]
+        end = parse_iterable_datetime(request.first("endDateTime"), "endDateTime")
+        items = [t for t in items if instant(t["createdAt"]) < end]
     chunk, links = _page(request, items, default_size=20, max_size=1000, sort_default="templateId")
     # The API does not echo templateType/messageMedium: the dataset keeps them for tests, the wire does not.
     wire = [{k: v for k, v in t.items() if k not in ("templateType", "messageMedium")} for t in chunk]
