@@ -3,6 +3,7 @@
 Each lives in a module named for its job and is re-exported here, so the manifest never depends on file layout.
 """
 
+from source_iterable.components.campaign_metrics import CampaignMetricsRetriever
 from source_iterable.components.config_validation import ApiBaseUrlValidation, DateRangeValidation, UtcDateValidation
 from source_iterable.components.connection_probe import ConnectionProbes
 from source_iterable.components.event_id import EventIdAdder
@@ -19,6 +20,7 @@ from source_iterable.components.user_fields import UserFieldsSchemaLoader
 
 __all__ = [
     "ApiBaseUrlValidation",
+    "CampaignMetricsRetriever",
     "CaseCollisionRenamer",
     "ConnectionProbes",
     "DateRangeValidation",
