@@ -48,11 +48,13 @@ class CampaignMetricsRetriever(Retriever):
       `startDateTime`=start_date … `endDateTime`=end_date (when set), in batches of as many `campaignId`s as keep
       the URL under 2,048 characters on the longer real host. When every batch is emitted the cursor observes
       `end_time` (the time the slice was made, before the campaigns were listed): the state is that one moment.
-    - per day (`per_day` true): each UTC day of the slice, oldest first, for the campaigns active that day
+    - per day (`per_day` true): each UTC day from the state's day − lookback (first sync: the last
+      `first_sync_days`, the slice then starting at start_date) to the slice's end, oldest first, for the campaigns active that day
       (`activity_days`: startAt … endedAt + lookback), one request per URL batch with `startDateTime`=day and
-      `endDateTime`=day + 1 (exclusive); each row gets `date`. The cursor then observes the slice's last day;
-      its `lookback_window` makes the next sync start that many days earlier, so a day is read again until it
-      is older than the lookback.
+      `endDateTime`=day + 1 (exclusive); each row gets `date`. The cursor then observes the slice's last day,
+      so a day is read again until it is older than the lookback. (The lookback is applied here, not by the
+      cursor's `lookback_window`, and the first-sync limit too, not by a moving `start_datetime`: the cursor
+      clamps its lower bound to `start_datetime`, which would skip days after a pause.)
     Rows are emitted without a slice (their values do not move the state); the state moves only after the last
     batch, and not at all when no campaign was listed (a key refused on `campaigns` must not mark them read).
     `campaigns` is a SubstreamPartitionRouter over the `campaigns` stream whose extra_fields carry the fields
@@ -67,16 +69,20 @@ class CampaignMetricsRetriever(Retriever):
     name: str = ""
     per_day: bool = False
     lookback_days: int | str = 15
+    first_sync_days: int | str = 30
     max_url_length: int = MAX_URL_LENGTH
     transformations: list[RecordTransformation] = field(default_factory=list)
     cursor: Cursor | None = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        lookback = InterpolatedString.create(str(self.lookback_days), parameters=parameters or {}).eval(self.config)
-        self._lookback = timedelta(days=int(lookback))
+        self._lookback = timedelta(days=self._eval_int(self.lookback_days, parameters))
+        self._first_sync_days = timedelta(days=self._eval_int(self.first_sync_days, parameters))
         # The requester is built by the factory without the retriever's decoder: make it stream the body.
         self.requester.stream_response = self.decoder.is_stream_response()
         self._base_url = padded_base_url(str(self.config.get("api_base", "")), METRICS_PATH)
+
+    def _eval_int(self, value: int | str, parameters: Mapping[str, Any]) -> int:
+        return int(InterpolatedString.create(str(value), parameters=parameters or {}).eval(self.config))
 
     def read_records(
         self, records_schema: Mapping[str, Any], stream_slice: StreamSlice | None = None
@@ -85,8 +91,7 @@ class CampaignMetricsRetriever(Retriever):
             raise ValueError(f"{self.name}: the metrics retriever reads one cursor slice at a time")
         campaigns = self._list_campaigns()
         if self.per_day:
-            first = _parse_day(stream_slice["start_time"])
-            last = _parse_day(stream_slice["end_time"])
+            first, last = self._days(stream_slice)
             completed = yield from self._read_days(campaigns, first, last, stream_slice)
         else:
             since = datetime.strptime(stream_slice["start_time"], MOMENT_FORMAT).replace(tzinfo=UTC)
@@ -95,6 +100,16 @@ class CampaignMetricsRetriever(Retriever):
             completed = yield from self._read_range(selected, self._lifetime_range(), None, stream_slice)
         if completed and campaigns:
             self._observe(stream_slice, stream_slice["end_time"])
+
+    def _days(self, stream_slice: StreamSlice) -> tuple[date, date]:
+        """The days to read: the first sync (the slice starts at start_date) the last `first_sync_days`; later
+        syncs from the state's day − lookback; never before start_date."""
+        start_date = _parse_day(self.config["start_datetime"])
+        first = _parse_day(stream_slice["start_time"])
+        last = _parse_day(stream_slice["end_time"])
+        if first == start_date:
+            return max(first, last - self._first_sync_days + timedelta(days=1)), last
+        return max(first - self._lookback, start_date), last
 
     def _list_campaigns(self) -> list[Campaign]:
         campaigns = []

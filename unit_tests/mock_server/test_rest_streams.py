@@ -692,10 +692,16 @@ class TestCampaignsMetricsDaily:
         ]
         assert output.most_recent_state.stream_state.__dict__ == {"date": "2024-06-03"}
 
-    def test_given_state_then_days_from_state_minus_lookback_are_read_again(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_then_days_from_state_minus_lookback_are_read_again_even_beyond_daily_days(
+        self, http_mocker: HttpMocker
+    ) -> None:
         # With a 1-day lookback campaign 2 (ended 05-18) has no day left.
         self.mock_days(http_mocker, {"2024-06-02": [1, 5], "2024-06-03": [1, 5], "2024-06-04": [1, 5]})
-        config = {**a_config().with_end_date("2024-06-05T00:00:00Z").build(), "campaign_metrics_lookback_days": 1}
+        config = {
+            **a_config().with_end_date("2024-06-05T00:00:00Z").build(),
+            "campaign_metrics_lookback_days": 1,
+            "campaign_metrics_daily_days": 1,
+        }
         state = StateBuilder().with_stream_state("campaigns_metrics_daily", {"date": "2024-06-03"}).build()
 
         output = read_stream("campaigns_metrics_daily", config, SyncMode.incremental, state)
@@ -704,3 +710,17 @@ class TestCampaignsMetricsDaily:
             ("2024-06-02", 1), ("2024-06-02", 5), ("2024-06-03", 1), ("2024-06-03", 5), ("2024-06-04", 1), ("2024-06-04", 5)
         ]
         assert output.most_recent_state.stream_state.__dict__ == {"date": "2024-06-04"}
+
+    def test_given_state_of_today_then_a_second_sync_the_same_day_reads_the_lookback_days_again(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        self.mock_days(http_mocker, {"2024-06-02": [1, 5], "2024-06-03": [1, 5]})
+        config = {**a_config().with_end_date("2024-06-04T00:00:00Z").build(), "campaign_metrics_lookback_days": 1}
+        state = StateBuilder().with_stream_state("campaigns_metrics_daily", {"date": "2024-06-03"}).build()
+
+        output = read_stream("campaigns_metrics_daily", config, SyncMode.incremental, state)
+
+        assert [(record["date"], record["id"]) for record in records_of(output)] == [
+            ("2024-06-02", 1), ("2024-06-02", 5), ("2024-06-03", 1), ("2024-06-03", 5)
+        ]
+        assert output.most_recent_state.stream_state.__dict__ == {"date": "2024-06-03"}
