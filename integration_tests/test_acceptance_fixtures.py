@@ -134,7 +134,7 @@ def test_every_stream_of_every_project_type_is_in_the_configured_catalog(
         config = {**sample_config, "project_type": project_type}
         manifest_streams |= {stream.name for stream in SourceIterable(config=config).streams(config)}
     assert sorted(catalog_names(catalog)) == sorted(manifest_streams)
-    assert len(manifest_streams) == 66
+    assert len(manifest_streams) == 67
 
 
 def test_the_configured_catalog_is_discover_with_incremental_on_each_cursor(
