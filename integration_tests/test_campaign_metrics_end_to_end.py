@@ -12,7 +12,7 @@ from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.source import load_manifest
 from unit_tests.mock_server.helpers import read_stream, records_of
 
-COLUMNS = load_manifest()["schemas"]["campaigns_metrics"]["properties"]
+COLUMNS = load_manifest()["schemas"]["campaign_metric_row"]["properties"]
 ACTIVE_STATES = ("Running", "Recurring", "Scheduled", "Starting")
 
 

@@ -1,7 +1,7 @@
 """Campaign metrics read only where they can still change, in URL-sized batches of campaign ids."""
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import InitVar, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
@@ -126,12 +126,13 @@ class CampaignMetricsRetriever(Retriever):
 
     def _read_days(
         self, campaigns: list[Campaign], first: date, last: date, stream_slice: StreamSlice
-    ) -> Iterator[StreamData]:
+    ) -> Generator[StreamData, None, bool]:
         spans = [(campaign.id, activity_days(campaign, self._lookback)) for campaign in campaigns]
         day = first
         while day <= last:
             ids = [campaign_id for campaign_id, days in spans if active_on(days, day)]
-            params = [("startDateTime", day.strftime(DAY_FORMAT)), ("endDateTime", (day + timedelta(days=1)).strftime(DAY_FORMAT))]
+            following = day + timedelta(days=1)
+            params = [("startDateTime", day.strftime(DAY_FORMAT)), ("endDateTime", following.strftime(DAY_FORMAT))]
             completed = yield from self._read_range(ids, params, day.strftime(DAY_FORMAT), stream_slice)
             if not completed:
                 return False
@@ -140,7 +141,7 @@ class CampaignMetricsRetriever(Retriever):
 
     def _read_range(
         self, ids: list[str], params: list[tuple[str, str]], day: str | None, stream_slice: StreamSlice
-    ) -> Iterator[StreamData]:
+    ) -> Generator[StreamData, None, bool]:
         """Every batch of `ids` over one date range; False when a batch was refused (and skipped)."""
         for batch in url_batches(ids, self._base_url, params, self.max_url_length):
             response = self.requester.send_request(
