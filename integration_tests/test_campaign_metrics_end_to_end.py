@@ -7,7 +7,7 @@ from airbyte_cdk.models import AirbyteStateMessage, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from freezegun import freeze_time
 
-from integration_tests.emulator import Emulator
+from integration_tests.emulator import Dataset, Emulator
 from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.source import load_manifest
 from unit_tests.mock_server.helpers import read_stream, records_of
@@ -117,3 +117,15 @@ def test_daily_second_sync_reads_the_lookback_days_again_with_exact_rows_and_sta
     assert [r.params["startDateTime"] for r in emulator.requests if r.path == "/api/campaigns/metrics"] == [
         ["2025-12-29"], ["2025-12-30"], ["2025-12-31"]]
     assert second.most_recent_state.stream_state.__dict__ == {"date": "2025-12-31"}
+
+
+def test_19_digit_ids_are_read_in_urls_the_emulator_accepts_and_every_campaign_once(emulator_config):
+    with Emulator(Dataset(campaigns=150, active_campaigns=10, campaign_id_digits=19), rate_limits={}) as emu:
+        # No end_date: the query is campaignIds and startDateTime, so 63 ids of 19 digits fit (2,027 characters).
+        config = {key: value for key, value in emulator_config.items() if key != "end_date"} | {"api_base_url": emu.url}
+        output = read_stream("campaigns_metrics", config, with_rate_budget=False)
+        metrics = [r for r in emu.requests if r.path == "/api/campaigns/metrics"]
+
+    assert [len(r.params["campaignId"]) for r in metrics] == [63, 63, 24]
+    assert {r.status for r in metrics} == {200}
+    assert [record["id"] for record in records_of(output)] == [c["id"] for c in emu.dataset.campaigns]
