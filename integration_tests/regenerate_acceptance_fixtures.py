@@ -35,6 +35,8 @@ FUTURE_CURSOR_VALUES = {
     "profileUpdatedAt": "2100-01-01T00:00:00Z",
     "updatedAt": "2100-01-01T00:00:00.000Z",
     "lastModified": "2100-01-01T00:00:00.000Z",
+    "synced_at": "2100-01-01T00:00:00Z",
+    "date": "2100-01-01",
 }
 
 

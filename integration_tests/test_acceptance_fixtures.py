@@ -134,7 +134,7 @@ def test_every_stream_of_every_project_type_is_in_the_configured_catalog(
         config = {**sample_config, "project_type": project_type}
         manifest_streams |= {stream.name for stream in SourceIterable(config=config).streams(config)}
     assert sorted(catalog_names(catalog)) == sorted(manifest_streams)
-    assert len(manifest_streams) == 66
+    assert len(manifest_streams) == 67
 
 
 def test_the_configured_catalog_is_discover_with_incremental_on_each_cursor(
@@ -142,7 +142,8 @@ def test_the_configured_catalog_is_discover_with_incremental_on_each_cursor(
 ) -> None:
     assert catalog == configured_catalog(discover_streams(sample_config))
     incremental = incremental_names(catalog)
-    assert len(incremental) == 55  # 51 event exports, users, campaigns, templates, catalog_items
+    # 51 event exports, users, campaigns, templates, catalog_items, campaigns_metrics, campaigns_metrics_daily
+    assert len(incremental) == 57
     assert CLIENT_SIDE_INCREMENTAL | {"users", "email_send", "custom_event"} <= incremental
 
 
@@ -198,11 +199,12 @@ def test_given_abnormal_state_then_no_export_is_requested_and_incremental_stream
 def test_given_abnormal_state_then_client_side_incremental_streams_request_nothing_since_the_cursor_is_after_now(
     future_state_read: tuple[EntrypointOutput, Counter[str]],
 ) -> None:
-    """campaigns, templates, catalog_items: no window lies between a state in 2100 and now, so no page is read
-    (the one GET campaigns is campaigns_metrics listing its parent's ids)."""
+    """campaigns, templates, catalog_items, and the campaign metrics streams (which list campaigns): no window
+    lies between a state in 2100 and now, so no page is read."""
     _, requested = future_state_read
     assert requested["/api/templates"] == 0
-    assert requested["/api/campaigns"] == 1
+    assert requested["/api/campaigns"] == 0
+    assert requested["/api/campaigns/metrics"] == 0
     assert [path for path in requested if path.endswith("/items")] == []
 
 

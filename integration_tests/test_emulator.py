@@ -187,6 +187,50 @@ def test_campaign_metrics_are_csv_with_empty_and_non_numeric_cells(emulator):
     assert second.split(",")[1] == "N/A"
 
 
+def metric_rows(emu: Emulator, ids: list[int], **dates: str) -> dict[str, dict[str, str]]:
+    response = get(emu, "/api/campaigns/metrics", campaignId=ids, **dates)
+    assert response.status_code == 200, response.text
+    header, *rows = [line.split(",") for line in response.text.splitlines()]
+    return {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+
+
+def test_campaign_metrics_of_each_day_sum_to_the_metrics_of_the_range(emulator):
+    running = next(c for c in emulator.dataset.campaigns if c["campaignState"] == "Running")
+    first = datetime.fromtimestamp(running["startAt"] / 1000, tz=timezone.utc).date()
+    days = [first + timedelta(days=n) for n in range(5)]
+    whole = metric_rows(emulator, [running["id"]], startDateTime=str(days[0]), endDateTime=str(days[-1] + timedelta(days=1)))
+    daily = [
+        metric_rows(emulator, [running["id"]], startDateTime=str(day), endDateTime=str(day + timedelta(days=1)))
+        for day in days
+    ]
+    for column in ("Total Email Sends", "Unique Email Opens (filtered)", "Purchases", "Total Push Sends"):
+        assert int(whole[str(running["id"])][column]) == sum(int(row[str(running["id"])][column]) for row in daily)
+    cents = sum(round(float(row[str(running["id"])]["Revenue"]) * 100) for row in daily)
+    assert round(float(whole[str(running["id"])]["Revenue"]) * 100) == cents > 0
+
+
+def test_campaign_metrics_have_nothing_before_the_start_or_for_a_draft(emulator):
+    running = next(c for c in emulator.dataset.campaigns if c["campaignState"] == "Running")
+    draft = next(c for c in emulator.dataset.campaigns if c["campaignState"] == "Draft")
+    day_before = datetime.fromtimestamp(running["startAt"] / 1000, tz=timezone.utc).date() - timedelta(days=1)
+    rows = metric_rows(
+        emulator, [running["id"], draft["id"]], startDateTime=str(day_before), endDateTime=str(day_before + timedelta(days=1))
+    )
+    assert rows[str(running["id"])]["Total Email Sends"] == "0"
+    assert metric_rows(emulator, [draft["id"]])[str(draft["id"])]["Total Email Sends"] == "0"
+
+
+def test_campaign_ids_can_have_19_digits_and_history_has_the_asked_active_campaigns():
+    dataset = Dataset(campaigns=500, active_campaigns=20, campaign_id_digits=19)
+    assert all(len(str(c["id"])) == 19 for c in dataset.campaigns) and len(dataset.campaigns) == 500
+    states = [c["campaignState"] for c in dataset.campaigns]
+    assert sum(state in ("Running", "Recurring", "Scheduled", "Starting") for state in states) == 20
+    assert {"Finished", "Draft"} <= set(states)
+    with Emulator(dataset, rate_limits={}) as emu:
+        rows = metric_rows(emu, [dataset.campaigns[-1]["id"]])
+        assert list(rows) == [str(dataset.campaigns[-1]["id"])]
+
+
 def test_list_users_is_plain_text_one_id_per_line_and_prefers_user_ids_on_request():
     with Emulator(Dataset(seed=7, project_type="hybrid"), rate_limits={}) as emu:
         list_id = emu.dataset.lists[0]["id"]

@@ -51,8 +51,8 @@ def strict_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     limits = {"export": (4, 60 / SCALE), "lists_getUsers": (5, 60 / SCALE), "campaigns_metrics": (10, 60 / SCALE),
               "users_getFields": (3, 1.0)}
     monkeypatch.setattr(source, "load_manifest", scaled_manifest)
-    # 660 campaigns: 11 metrics batches of 60; 8 lists; email_send and users: a probe, then a window a week with data.
-    with Emulator(Dataset(seed=7, scale=2, campaigns=660), rate_limits=limits) as emu:
+    # 1,500 campaigns: 14 URL-sized metrics batches; 8 lists; email_send and users: a probe, then windows with data.
+    with Emulator(Dataset(seed=7, scale=2, campaigns=1500), rate_limits=limits) as emu:
         yield emu
 
 

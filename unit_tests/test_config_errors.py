@@ -25,6 +25,21 @@ VALID = {"api_key": "secret-key", "start_date": "2024-01-01"}
             "Config field 'project_type' must be one of email, userId, hybrid; got 'Email'.",
             id="project-type",
         ),
+        pytest.param(
+            {"campaign_metrics_lookback_days": -1},
+            "Config field 'campaign_metrics_lookback_days' must be at least 0; got -1.",
+            id="metrics-lookback-negative",
+        ),
+        pytest.param(
+            {"campaign_metrics_daily_days": 0},
+            "Config field 'campaign_metrics_daily_days' must be at least 1; got 0.",
+            id="metrics-daily-days-zero",
+        ),
+        pytest.param(
+            {"campaign_metrics_daily_days": "30"},
+            "Config field 'campaign_metrics_daily_days' must be an integer; got '30'.",
+            id="metrics-daily-days-type",
+        ),
         pytest.param({"api_key": 12345}, "Config field 'api_key' must be a string.", id="secret-never-quoted"),
     ],
 )
@@ -39,4 +54,5 @@ def test_given_a_missing_required_field_then_it_is_named() -> None:
 
 
 def test_given_a_conforming_config_then_there_is_no_violation() -> None:
-    assert spec_violation({**VALID, "region": "EU", "window_days": 7, "project_type": "hybrid"}, SPEC) is None
+    assert spec_violation({**VALID, "region": "EU", "window_days": 7, "project_type": "hybrid",
+                           "campaign_metrics_lookback_days": 0, "campaign_metrics_daily_days": 365}, SPEC) is None

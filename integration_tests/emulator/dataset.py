@@ -18,11 +18,13 @@ import bisect
 import json
 import random
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 EXPORT_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 EXPORT_END = datetime(2026, 1, 1, tzinfo=timezone.utc)
+# Campaigns that are still sending have metrics up to this day (exclusive).
+ACTIVITY_END = EXPORT_END.date()
 _SPAN_SECONDS = int((EXPORT_END - EXPORT_START).total_seconds())
 
 SCALES = {"small": 1, "medium": 10, "large": 100}
@@ -493,6 +495,10 @@ class Dataset:
     events_per_type: an int for every type, or {dataTypeName: count} overriding the defaults for some types
       (e.g. {"emailSend": 1_000_000} for a benchmark: records are computed on demand, never stored).
     users: the number of user profiles (default 30 x scale).
+    campaigns: None => 12 x scale campaigns cycling through every campaign state; a number => an account's
+      history of that many campaigns: `active_campaigns` of them running, recurring, scheduled or starting, the
+      others finished (one in 50 a draft) with `endedAt` spread evenly over the 5 years before 2026-01-01.
+    campaign_id_digits: campaign ids of that many digits (19: the longest Iterable sends) instead of 500001, ….
     project_type: "email" (every user has an email), "userId" (every user has a userId) or "hybrid"
       (every user has an itblUserId; emails and userIds are optional).
     campaigns: the number of campaigns (default 12 x scale).
@@ -509,6 +515,8 @@ class Dataset:
         project_type: str = "email",
         campaigns: int | None = None,
         template_times: str = "date-time",
+        active_campaigns: int = 200,
+        campaign_id_digits: int | None = None,
     ) -> None:
         if project_type not in PROJECT_TYPES:
             raise ValueError(f"project_type must be one of {PROJECT_TYPES}, got {project_type!r}")
@@ -524,13 +532,18 @@ class Dataset:
         self.message_types = self._make_message_types(rng)
         self.lists = self._make_lists(rng, 4 * factor)
         self.templates = self._make_templates(rng, factor)
-        self.campaigns = self._make_campaigns(rng, campaigns if campaigns is not None else 12 * factor)
+        self._campaign_id_base = 10 ** (campaign_id_digits - 1) if campaign_id_digits else 500001
+        if campaigns is None:
+            self.campaigns = self._make_campaigns(rng, 12 * factor)
+        else:
+            self.campaigns = self._make_campaign_history(campaigns, active_campaigns)
+        self._campaign_index = {campaign["id"]: i for i, campaign in enumerate(self.campaigns)}
         self.journeys = self._make_journeys(rng, 60 * factor)
         self.snippets = self._make_snippets(rng, 3 * factor)
         self.webhooks = self._make_webhooks()
         self.catalogs, self.catalog_items = self._make_catalogs(rng, factor)
         self.metadata_tables = self._make_metadata(rng)
-        self.campaign_metrics = self._make_metrics(rng)
+        self._skip_former_metric_draws(rng)
         self.user_fields = dict(USER_FIELD_TYPES)
         if project_type == "hybrid":
             self.user_fields.update(HYBRID_USER_FIELD_TYPES)
@@ -638,19 +651,22 @@ class Dataset:
             created = self._moment(rng, 0, 250)
             started = created + timedelta(days=rng.randint(1, 30))
             campaign = {
-                "id": 500001 + i, "name": f"Campaign {i + 1}", "campaignState": state,
+                "id": self._campaign_id_base + i, "name": f"Campaign {i + 1}", "campaignState": state,
                 "type": template["templateType"], "messageMedium": template["messageMedium"],
                 "createdAt": epoch_ms(created),
                 "updatedAt": epoch_ms(
                     created + timedelta(days=rng.randint(0, 100), seconds=rng.randint(1, 999), milliseconds=i % 4 * 250)
                 ),
                 "startAt": epoch_ms(started) if state not in ("Draft", "Ready") else None,
+                # Ended 2 hours to 27 days after the start (recently ended and long finished alike).
                 "endedAt": (
-                    epoch_ms(started + timedelta(hours=2)) if state in ("Finished", "Aborted", "Recalled") else None
+                    epoch_ms(started + timedelta(days=9 * (i % 4), hours=2))
+                    if state in ("Finished", "Aborted", "Recalled")
+                    else None
                 ),
                 "createdByUserId": "marketer@example.com", "updatedByUserId": "marketer@example.com",
                 "templateId": template["templateId"],
-                "recurringCampaignId": 500001 if state == "Recurring" else None,
+                "recurringCampaignId": self._campaign_id_base if state == "Recurring" else None,
                 "workflowId": 600001 + i % 5 if template["templateType"] == "Triggered" else None,
                 "listIds": [self.lists[i % len(self.lists)]["id"]],
                 "suppressionListIds": [self.lists[2]["id"]] if i % 3 == 0 else [],
@@ -659,6 +675,38 @@ class Dataset:
             }
             template["campaignId"] = template["campaignId"] or campaign["id"]
             campaigns.append(campaign)
+        return campaigns
+
+    def _make_campaign_history(self, count: int, active: int) -> list[dict[str, Any]]:
+        """`count` campaigns over 5 years, the last `active` of them sending now (no randomness: fast at 50,000)."""
+        campaigns = []
+        history = count - active
+        span = timedelta(days=5 * 365)
+        active_states = ("Running", "Recurring", "Scheduled", "Starting")
+        templates = [t for t in self.templates if t["templateType"] in ("Blast", "Triggered")]
+        for i in range(count):
+            template = templates[i % len(templates)]
+            if i < history:
+                state = "Draft" if i % 50 == 49 else "Finished"
+                ended = EXPORT_END - timedelta(hours=1) - span * (history - 1 - i) / max(history, 1)
+                started = ended - timedelta(days=i % 5, hours=2)
+            else:
+                state = active_states[i % len(active_states)]
+                ended = None
+                started = EXPORT_END + (timedelta(days=2) if state == "Scheduled" else -timedelta(days=1 + i % 60))
+            created = started - timedelta(days=3)
+            campaigns.append({
+                "id": self._campaign_id_base + i, "name": f"Campaign {i + 1}", "campaignState": state,
+                "type": template["templateType"], "messageMedium": template["messageMedium"],
+                "createdAt": epoch_ms(created),
+                "updatedAt": epoch_ms((ended or created) + timedelta(hours=1)),
+                "startAt": epoch_ms(started) if state != "Draft" else None,
+                "endedAt": epoch_ms(ended) if ended is not None and state != "Draft" else None,
+                "createdByUserId": "marketer@example.com", "updatedByUserId": "marketer@example.com",
+                "templateId": template["templateId"], "recurringCampaignId": None, "workflowId": None,
+                "listIds": [self.lists[i % len(self.lists)]["id"]], "suppressionListIds": [], "labels": [],
+                "sendSize": None,
+            })
         return campaigns
 
     def _make_journeys(self, rng: random.Random, count: int) -> list[dict[str, Any]]:
@@ -724,31 +772,87 @@ class Dataset:
                               for i in range(3)},
         }
 
-    def _make_metrics(self, rng: random.Random) -> dict[int, dict[str, str]]:
-        metrics = {}
-        for i, campaign in enumerate(self.campaigns):
-            sends = rng.randint(0, 5000)
-            row = {
-                "id": str(campaign["id"]),
-                "Average Order Value": f"{rng.uniform(10, 90):.2f}",
-                "Purchases": str(rng.randint(0, 50)),
-                "Revenue": f"{rng.uniform(0, 4000):.2f}",
-                "Total Email Sends": str(sends),
-                "Unique Email Opens (filtered)": str(sends // 3),
-                "Total Email Opens": str(sends // 2),
-                "Unique Email Clicks": str(sends // 10),
-                "Total Email Bounced": str(rng.randint(0, 20)),
-                "Total Unsubscribes": str(rng.randint(0, 10)),
-                "Purchases / M (Email)": f"{rng.uniform(0, 5):.4f}",
-                "Total Push Sends": "" if i % 3 else str(rng.randint(0, 900)),
-                "Total SMS Sent": "" if i % 4 else str(rng.randint(0, 300)),
-                "Total In-App Sent": "",
-                "Total Web Push Send": "0",
-            }
-            if i == 4:
-                row["Average Order Value"] = "N/A"
-            metrics[campaign["id"]] = row
-        return metrics
+    # ------------------------------------------------------------------ campaign metrics
+    def _skip_former_metric_draws(self, rng: random.Random) -> None:
+        """Metrics are now computed per campaign and day (below); the random draws they used to take are still
+        taken, so that users, list members and events after them stay exactly what earlier versions served."""
+        for i in range(len(self.campaigns)):
+            rng.randint(0, 5000), rng.uniform(10, 90), rng.randint(0, 50), rng.uniform(0, 4000)
+            rng.randint(0, 20), rng.randint(0, 10), rng.uniform(0, 5)
+            if i % 3 == 0:
+                rng.randint(0, 900)
+            if i % 4 == 0:
+                rng.randint(0, 300)
+
+    def campaign_activity(self, campaign_id: int) -> tuple[date, date] | None:
+        """The UTC days [first, last) with metrics: from startAt to 3 days after endedAt (late opens and clicks),
+        or to 2026-01-01 while the campaign runs; None for a campaign that never started or is not known."""
+        index = self._campaign_index.get(campaign_id)
+        if index is None:
+            return None
+        campaign = self.campaigns[index]
+        if campaign["startAt"] is None:
+            return None
+        first = datetime.fromtimestamp(campaign["startAt"] / 1000, tz=timezone.utc).date()
+        if campaign["endedAt"] is None:
+            return first, ACTIVITY_END
+        ended = datetime.fromtimestamp(campaign["endedAt"] / 1000, tz=timezone.utc).date()
+        return first, min(ended + timedelta(days=4), ACTIVITY_END)
+
+    def campaign_day_counts(self, campaign_id: int, day: date) -> dict[str, int]:
+        """One campaign's counts on one day with activity (revenue in cents): the unit every range sums."""
+        h = _mix(self.seed, campaign_id, day.toordinal())
+        sends = h % 200
+        purchases = (h >> 12) % 4
+        return {
+            "sends": sends, "unique_opens": sends // 3, "opens": sends // 2, "clicks": sends // 10, "bounced": (h >> 8) % 3, "unsubscribes": (h >> 10) % 2, "purchases": purchases,
+            "revenue_cents": purchases * ((h >> 16) % 9000 + 1000), "push": (h >> 30) % 50, "sms": (h >> 36) % 20,
+        }
+
+    def campaign_metrics_row(self, campaign_id: int, start: date | None, end: date | None) -> dict[str, str] | None:
+        """The metrics CSV row of one campaign over the days [start, end) (None: unbounded): each count the sum
+        of its days, so daily rows add up to the lifetime row; averages from the sums. None: unknown campaign."""
+        index = self._campaign_index.get(campaign_id)
+        if index is None:
+            return None
+        totals = dict.fromkeys(
+            ("sends", "unique_opens", "opens", "clicks", "bounced", "unsubscribes", "purchases", "revenue_cents",
+             "push", "sms"),
+            0,
+        )
+        activity = self.campaign_activity(campaign_id)
+        if activity is not None:
+            first = max(activity[0], start) if start else activity[0]
+            last = min(activity[1], end) if end else activity[1]
+            day = first
+            while day < last:
+                for name, value in self.campaign_day_counts(campaign_id, day).items():
+                    totals[name] += value
+                day += timedelta(days=1)
+        sends, purchases, cents = totals["sends"], totals["purchases"], totals["revenue_cents"]
+        return {
+            "id": str(campaign_id),
+            # Iterable leaves averages empty with nothing to average; campaign 5 shows its text form.
+            "Average Order Value": "N/A" if index == 4 else (f"{cents / purchases / 100:.2f}" if purchases else ""),
+            "Purchases": str(purchases),
+            "Revenue": f"{cents // 100}.{cents % 100:02d}",
+            "Total Email Sends": str(sends),
+            "Unique Email Opens (filtered)": str(totals["unique_opens"]),
+            "Total Email Opens": str(totals["opens"]),
+            "Unique Email Clicks": str(totals["clicks"]),
+            "Total Email Bounced": str(totals["bounced"]),
+            "Total Unsubscribes": str(totals["unsubscribes"]),
+            "Purchases / M (Email)": f"{purchases * 1000 / sends:.4f}" if sends else "",
+            "Total Push Sends": "" if index % 3 else str(totals["push"]),
+            "Total SMS Sent": "" if index % 4 else str(totals["sms"]),
+            "Total In-App Sent": "",
+            "Total Web Push Send": "0",
+        }
+
+    @property
+    def campaign_metrics(self) -> dict[int, dict[str, str]]:
+        """Every campaign's lifetime row (no date range), by id."""
+        return {campaign["id"]: self.campaign_metrics_row(campaign["id"], None, None) for campaign in self.campaigns}
 
     def _make_users(self, rng: random.Random, count: int) -> list[dict[str, Any]]:
         users = []

@@ -4,6 +4,7 @@ Each lives in a module named for its job and is re-exported here, so the manifes
 """
 
 from source_iterable.components.api_key_auth import NoRedirectApiKeyAuthenticator
+from source_iterable.components.campaign_metrics import CampaignMetricsRetriever
 from source_iterable.components.config_validation import ApiBaseUrlValidation, DateRangeValidation, UtcDateValidation
 from source_iterable.components.connection_probe import ConnectionProbes
 from source_iterable.components.event_id import EventIdAdder
@@ -23,6 +24,7 @@ from source_iterable.components.user_fields import UserFieldsSchemaLoader
 __all__ = [
     "ApiBaseUrlValidation",
     "CappedRetryAfter",
+    "CampaignMetricsRetriever",
     "CaseCollisionRenamer",
     "ConnectionProbes",
     "DateRangeValidation",

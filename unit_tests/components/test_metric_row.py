@@ -49,7 +49,7 @@ def test_given_csv_row_when_transformed_then_renamed_and_typed_in_place() -> Non
         "id": "5",
         "Total Email Sends": "120",
         "Revenue": "",
-        "Average Order Value": "N/A",
+        "Average Order Value": "19.5",
     }
 
     MetricRowTyping(parameters={}).transform(record)
@@ -58,5 +58,36 @@ def test_given_csv_row_when_transformed_then_renamed_and_typed_in_place() -> Non
         "id": 5,
         "total_email_sends": 120,
         "revenue": None,
-        "average_order_value": "N/A",
+        "average_order_value": 19.5,
     }
+
+
+def test_given_text_cells_when_transformed_then_null_and_their_text_kept_in_non_numeric_cells() -> None:
+    record = {"id": "5", "Average Order Value": "N/A", "Revenue": "nan", "Purchases": "3"}
+
+    MetricRowTyping(parameters={}).transform(record)
+
+    assert record == {
+        "id": 5,
+        "average_order_value": None,
+        "revenue": None,
+        "purchases": 3,
+        "_non_numeric_cells": {"average_order_value": "N/A", "revenue": "nan"},
+    }
+
+
+def test_given_integer_column_when_cell_is_fractional_then_null_with_text_and_whole_float_is_int() -> None:
+    columns = {"id": {"type": "integer"}, "purchases": {"type": ["integer", "null"]}, "revenue": {"type": ["number", "null"]}}
+    record = {"id": "5", "Purchases": "2.5", "Total Email Sends": "1e3", "Revenue": "4.0"}
+    typing = MetricRowTyping(parameters={}, columns={**columns, "total_email_sends": {"type": ["integer", "null"]}})
+
+    typing.transform(record)
+
+    assert record == {
+        "id": 5,
+        "purchases": None,
+        "total_email_sends": 1000,
+        "revenue": 4.0,
+        "_non_numeric_cells": {"purchases": "2.5"},
+    }
+    assert type(record["total_email_sends"]) is int

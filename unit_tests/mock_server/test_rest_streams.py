@@ -6,6 +6,7 @@ the substreams list_users, metadata, catalog_items and campaigns_metrics over th
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -598,28 +599,48 @@ class TestMetadata:
         ]
 
 
-class TestCampaignsMetrics:
-    """campaigns_metrics: CSV for batches of 60 campaign ids; snake_cased columns; numbers typed."""
+def a_dated_campaign(campaign_id: int, state: str, created: str, started: str | None = None,
+                     ended: str | None = None) -> dict[str, Any]:
+    """A campaign whose dates are given as RFC 3339 strings (as REST timestamps may soon arrive)."""
+    return {
+        **a_campaign(campaign_id),
+        "campaignState": state,
+        "createdAt": created,
+        "updatedAt": ended or created,
+        "startAt": started,
+        "endedAt": ended,
+    }
 
-    def test_given_61_campaigns_when_read_then_two_batches_of_ids(self, http_mocker: HttpMocker) -> None:
+
+METRIC_HEADER = ["id", "Total Email Sends"]
+
+
+class TestCampaignsMetrics:
+    """campaigns_metrics: CSV for URL-sized batches of campaign ids; snake_cased columns, one type per column."""
+
+    def test_given_150_campaigns_with_19_digit_ids_when_read_then_batches_of_63_63_and_24_fit_2048_characters(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        ids = [10**18 + n for n in range(150)]
         http_mocker.get(
             a_paged_request("campaigns", 1, 1000, sort="id").build(),
-            records_response("campaigns", [a_campaign(i) for i in range(1, 62)]),
+            records_response("campaigns", [a_campaign(i) for i in ids]),
         )
-        for batch in (list(range(1, 61)), [61]):
+        # 63 ids make a URL of 2,027 characters on the EU host (2,024 here on the US host); 64 would be 2,058.
+        for batch in (ids[:63], ids[63:126], ids[126:]):
             http_mocker.get(
                 a_request("campaigns/metrics")
                 .with_param("campaignId", batch)
                 .with_param("startDateTime", "2024-01-01")
                 .build(),
-                csv_response(["id", "Total Email Sends"], [[i, 1] for i in batch]),
+                csv_response(METRIC_HEADER, [[i, 1] for i in batch]),
             )
 
         output = read_stream("campaigns_metrics", a_config().build())
 
-        assert sorted(record["id"] for record in records_of(output)) == list(range(1, 62))
+        assert [record["id"] for record in records_of(output)] == ids
 
-    def test_given_csv_cells_when_read_then_ints_stay_ints_floats_floats_text_text_and_empty_is_left_out(
+    def test_given_csv_cells_when_read_then_numbers_typed_and_text_cells_null_with_their_text_kept(
         self, http_mocker: HttpMocker
     ) -> None:
         http_mocker.get(
@@ -639,8 +660,9 @@ class TestCampaignsMetrics:
                     "Unique Email Opens (filtered)",
                     "Purchases / M (Email)",
                     "Average Order Value",
+                    "Purchases",
                 ],
-                [[5, 120, "19.5", "", "N/A", "nan"]],
+                [[5, 120, "19.5", "", "N/A", "nan", "2.5"]],
             ),
         )
 
@@ -651,8 +673,7 @@ class TestCampaignsMetrics:
                 "id": 5,
                 "total_email_sends": 120,
                 "revenue": 19.5,
-                "purchases_m_email": "N/A",
-                "average_order_value": "nan",
+                "_non_numeric_cells": {"purchases_m_email": "N/A", "average_order_value": "nan", "purchases": "2.5"},
             }
         ]
 
@@ -678,3 +699,132 @@ class TestCampaignsMetrics:
         )
 
         assert records_of(output) == [{"id": 5, "revenue": 1}]
+
+    def test_given_state_when_incremental_then_only_running_recently_ended_and_new_campaigns_and_state_is_the_sync_time(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        campaigns = [
+            a_dated_campaign(1, "Running", "2024-01-01T00:00:00Z", started="2024-01-02T00:00:00Z"),
+            a_dated_campaign(2, "Finished", "2024-01-01T00:00:00Z", "2024-05-01T00:00:00Z", "2024-05-20T00:00:00Z"),
+            a_dated_campaign(3, "Finished", "2024-01-01T00:00:00Z", "2024-03-01T00:00:00Z", "2024-03-02T00:00:00Z"),
+            a_dated_campaign(4, "Draft", "2024-06-01T08:00:00Z"),
+            a_dated_campaign(5, "Draft", "2024-01-01T00:00:00Z"),
+            {**a_campaign(6), "campaignState": "Recurring", "createdAt": 1_704_067_200_000},
+        ]
+        http_mocker.get(
+            a_paged_request("campaigns", 1, 1000, sort="id").build(),
+            records_response("campaigns", campaigns),
+        )
+        http_mocker.get(
+            a_request("campaigns/metrics")
+            .with_param("campaignId", [1, 2, 4, 6])
+            .with_param("startDateTime", "2024-01-01")
+            .build(),
+            csv_response(METRIC_HEADER, [[i, 7] for i in (1, 2, 4, 6)]),
+        )
+        state = StateBuilder().with_stream_state("campaigns_metrics", {"synced_at": "2024-06-01T00:00:00Z"}).build()
+        before = datetime.now(UTC).replace(microsecond=0)
+
+        output = read_stream("campaigns_metrics", a_config().build(), SyncMode.incremental, state)
+
+        assert [record["id"] for record in records_of(output)] == [1, 2, 4, 6]
+        synced_at = output.most_recent_state.stream_state.__dict__["synced_at"]
+        assert before <= datetime.strptime(synced_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) <= datetime.now(UTC)
+
+    def test_given_metrics_refused_when_incremental_then_state_does_not_move(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(
+            a_paged_request("campaigns", 1, 1000, sort="id").build(),
+            records_response("campaigns", [a_dated_campaign(1, "Running", "2024-01-01T00:00:00Z")]),
+        )
+        http_mocker.get(
+            a_request("campaigns/metrics").with_param("campaignId", [1]).with_param("startDateTime", "2024-01-01").build(),
+            error_response(403, "Forbidden", "This API key cannot read campaigns/metrics"),
+        )
+        state = StateBuilder().with_stream_state("campaigns_metrics", {"synced_at": "2024-06-01T00:00:00Z"}).build()
+
+        output = read_stream("campaigns_metrics", a_config().build(), SyncMode.incremental, state)
+
+        assert records_of(output) == []
+        assert output.most_recent_state.stream_state.__dict__ == {"synced_at": "2024-06-01T00:00:00Z"}
+
+
+class TestCampaignsMetricsDaily:
+    """campaigns_metrics_daily: one request per day and batch, for the campaigns active that day."""
+
+    CAMPAIGNS = [
+        a_dated_campaign(1, "Running", "2024-04-01T00:00:00Z", started="2024-05-01T09:00:00Z"),
+        # endedAt + 15 days = 2024-06-02: active on 06-01 and 06-02 only.
+        a_dated_campaign(2, "Finished", "2024-04-01T00:00:00Z", "2024-05-10T00:00:00Z", "2024-05-18T10:00:00Z"),
+        a_dated_campaign(3, "Finished", "2024-04-01T00:00:00Z", "2024-03-01T00:00:00Z", "2024-03-02T00:00:00Z"),
+        a_dated_campaign(4, "Draft", "2024-04-01T00:00:00Z"),
+        # Starts on 06-02.
+        a_dated_campaign(5, "Scheduled", "2024-04-01T00:00:00Z", started="2024-06-02T12:00:00Z"),
+    ]
+
+    def mock_days(self, http_mocker: HttpMocker, days: dict[str, list[int]]) -> None:
+        http_mocker.get(
+            a_paged_request("campaigns", 1, 1000, sort="id").build(),
+            records_response("campaigns", self.CAMPAIGNS),
+        )
+        for day, ids in days.items():
+            following = f"{day[:8]}{int(day[8:]) + 1:02d}"
+            http_mocker.get(
+                a_request("campaigns/metrics")
+                .with_param("campaignId", ids)
+                .with_param("startDateTime", day)
+                .with_param("endDateTime", following)
+                .build(),
+                csv_response(METRIC_HEADER, [[i, int(day[8:])] for i in ids]),
+            )
+
+    def test_given_first_sync_then_last_daily_days_each_for_its_active_campaigns_and_state_is_the_last_day(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        self.mock_days(http_mocker, {"2024-06-01": [1, 2], "2024-06-02": [1, 2, 5], "2024-06-03": [1, 5]})
+        config = {**a_config().with_end_date("2024-06-04T00:00:00Z").build(), "campaign_metrics_daily_days": 3}
+
+        output = read_stream("campaigns_metrics_daily", config, SyncMode.incremental)
+
+        assert records_of(output) == [
+            {"id": 1, "total_email_sends": 1, "date": "2024-06-01"},
+            {"id": 2, "total_email_sends": 1, "date": "2024-06-01"},
+            {"id": 1, "total_email_sends": 2, "date": "2024-06-02"},
+            {"id": 2, "total_email_sends": 2, "date": "2024-06-02"},
+            {"id": 5, "total_email_sends": 2, "date": "2024-06-02"},
+            {"id": 1, "total_email_sends": 3, "date": "2024-06-03"},
+            {"id": 5, "total_email_sends": 3, "date": "2024-06-03"},
+        ]
+        assert output.most_recent_state.stream_state.__dict__ == {"date": "2024-06-03"}
+
+    def test_given_state_then_days_from_state_minus_lookback_are_read_again_even_beyond_daily_days(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        # With a 1-day lookback campaign 2 (ended 05-18) has no day left.
+        self.mock_days(http_mocker, {"2024-06-02": [1, 5], "2024-06-03": [1, 5], "2024-06-04": [1, 5]})
+        config = {
+            **a_config().with_end_date("2024-06-05T00:00:00Z").build(),
+            "campaign_metrics_lookback_days": 1,
+            "campaign_metrics_daily_days": 1,
+        }
+        state = StateBuilder().with_stream_state("campaigns_metrics_daily", {"date": "2024-06-03"}).build()
+
+        output = read_stream("campaigns_metrics_daily", config, SyncMode.incremental, state)
+
+        assert [(record["date"], record["id"]) for record in records_of(output)] == [
+            ("2024-06-02", 1), ("2024-06-02", 5), ("2024-06-03", 1), ("2024-06-03", 5), ("2024-06-04", 1), ("2024-06-04", 5)
+        ]
+        assert output.most_recent_state.stream_state.__dict__ == {"date": "2024-06-04"}
+
+    def test_given_state_of_today_then_a_second_sync_the_same_day_reads_the_lookback_days_again(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        self.mock_days(http_mocker, {"2024-06-02": [1, 5], "2024-06-03": [1, 5]})
+        config = {**a_config().with_end_date("2024-06-04T00:00:00Z").build(), "campaign_metrics_lookback_days": 1}
+        state = StateBuilder().with_stream_state("campaigns_metrics_daily", {"date": "2024-06-03"}).build()
+
+        output = read_stream("campaigns_metrics_daily", config, SyncMode.incremental, state)
+
+        assert [(record["date"], record["id"]) for record in records_of(output)] == [
+            ("2024-06-02", 1), ("2024-06-02", 5), ("2024-06-03", 1), ("2024-06-03", 5)
+        ]
+        assert output.most_recent_state.stream_state.__dict__ == {"date": "2024-06-03"}

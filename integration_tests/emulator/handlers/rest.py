@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -73,18 +73,18 @@ def campaigns(request: Request) -> Response:
 
 
 def campaign_metrics(request: Request) -> Response:
+    """CSV, one row per known campaignId, its numbers over [startDateTime, endDateTime) by whole UTC days."""
     ids = request.params.get("campaignId") or []
     if not ids:
         raise BadRequest("Missing required parameter campaignId")
-    for name in ("startDateTime", "endDateTime"):
-        if request.first(name):
-            _metrics_date(request.first(name), name)
+    start = _metrics_day(request.first("startDateTime"), "startDateTime", round_up=False)
+    end = _metrics_day(request.first("endDateTime"), "endDateTime", round_up=True)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(METRIC_COLUMNS)
     for raw in ids:
         try:
-            row = request.dataset.campaign_metrics.get(int(raw))
+            row = request.dataset.campaign_metrics_row(int(raw), start, end)
         except ValueError:
             raise BadRequest(f"Invalid campaignId: {raw!r}") from None
         if row is not None:
@@ -92,14 +92,23 @@ def campaign_metrics(request: Request) -> Response:
     return Response(200, buffer.getvalue().encode(), content_type="text/csv; charset=utf-8")
 
 
-def _metrics_date(raw: str, name: str) -> None:
+def _metrics_day(raw: str | None, name: str, round_up: bool) -> date | None:
+    """The UTC day a metrics bound falls on (an end later than midnight counts its whole day); None when absent."""
+    if not raw:
+        return None
+    moment = _metrics_date(raw, name)
+    day = moment.date()
+    return day + timedelta(days=1) if round_up and moment.time() != time(0) else day
+
+
+def _metrics_date(raw: str, name: str) -> datetime:
     for form in ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S"):
         try:
-            datetime.strptime(raw, form)
-            return
+            moment = datetime.strptime(raw, form)
         except ValueError:
             continue
-    parse_iterable_datetime(raw, name)
+        return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return parse_iterable_datetime(raw, name)
 
 
 def channels(request: Request) -> Response:
