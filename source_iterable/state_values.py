@@ -16,11 +16,13 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateType
+from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
 from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 
 from source_iterable.components.config_validation import config_error
 
+_FORMATTER = DatetimeParser()
 SECONDS_BELOW = 10**11  # an epoch number below this is in seconds (10^11 s is the year 5138; 10^11 ms is 1973)
 
 
@@ -82,11 +84,8 @@ def normalise_value(stream: str, cursor: Cursor, value: Any) -> str:
             f"The state of stream '{stream}' has {cursor.field} {json.dumps(value, default=str)}, which is not a "
             "date: give epoch milliseconds (1704067200000) or an ISO 8601 date-time (2024-01-01T00:00:00Z)."
         )
-    if cursor.datetime_format == "%ms":
-        return str(round(moment.timestamp() * 1000))
-    if cursor.datetime_format == "%s":
-        return str(int(moment.timestamp()))
-    return moment.strftime(cursor.datetime_format)
+    # The CDK's own formatter: it writes its directives (`%ms`, `%s`, `%_ms`) as the cursor will parse them.
+    return _FORMATTER.format(moment, cursor.datetime_format)
 
 
 def instant(value: Any) -> datetime | None:

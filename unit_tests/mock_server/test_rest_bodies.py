@@ -82,7 +82,7 @@ def test_given_a_bad_second_page_when_read_incrementally_then_stream_fails_namin
     assert [error.trace.error.message for error in output.errors][0] == message
     assert [error.trace.error.failure_type.value for error in output.errors][0] == "system_error"
     assert [message.state.stream.stream_state.__dict__ for message in output.state_messages] == [
-        {"updatedAt": "1704500000000"}  # the incoming state, not page 1's 1706000000000
+        {"updatedAt": "2024-01-06T00:13:20.000Z"}  # the incoming state (1704500000000), not page 1's 1706000000000
     ]
     assert output.get_stream_statuses("campaigns")[-1] == AirbyteStreamStatus.INCOMPLETE
 

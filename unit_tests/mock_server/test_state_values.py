@@ -17,6 +17,7 @@ from unit_tests.mock_server.request_builder import a_paged_request
 from unit_tests.mock_server.response_builder import a_campaign, records_response
 
 JAN_15_MS = 1_705_276_800_000  # 2024-01-15T00:00:00Z
+JAN_15_REST = "2024-01-15T00:00:00.000Z"  # the REST cursors' form (RFC 3339 with milliseconds)
 
 
 def normalised(stream: str, stream_state: dict[str, Any]) -> dict[str, Any]:
@@ -37,8 +38,8 @@ def normalised(stream: str, stream_state: dict[str, Any]) -> dict[str, Any]:
         pytest.param("2024-01-15 00:00:00 +00:00", id="iterable-form"),
     ],
 )
-def test_given_an_instant_in_any_form_on_an_epoch_ms_cursor_then_it_becomes_epoch_ms(value: Any) -> None:
-    assert normalised("campaigns", {"updatedAt": value}) == {"updatedAt": str(JAN_15_MS)}
+def test_given_an_instant_in_any_form_on_a_rest_cursor_then_it_becomes_rfc3339_with_milliseconds(value: Any) -> None:
+    assert normalised("campaigns", {"updatedAt": value}) == {"updatedAt": JAN_15_REST}
 
 
 @pytest.mark.parametrize(
@@ -57,8 +58,8 @@ def test_given_per_partition_template_states_then_each_partition_cursor_is_norma
     }
 
     assert normalised("templates", stream_state) == {
-        "states": [{"partition": {"templateType": "Base", "messageMedium": "Email"}, "cursor": {"updatedAt": str(JAN_15_MS)}}],
-        "state": {"updatedAt": str(JAN_15_MS)},
+        "states": [{"partition": {"templateType": "Base", "messageMedium": "Email"}, "cursor": {"updatedAt": JAN_15_REST}}],
+        "state": {"updatedAt": JAN_15_REST},
         "use_global_cursor": False,
     }
 
@@ -85,7 +86,7 @@ def test_given_a_cursor_value_that_is_not_an_instant_then_config_error_naming_st
     )
 
 
-def test_given_an_iso_state_on_campaigns_when_read_then_older_campaigns_dropped_and_state_in_epoch_ms(
+def test_given_an_iso_state_on_campaigns_when_read_then_older_campaigns_dropped_and_state_in_rfc3339(
     http_mocker: HttpMocker,
 ) -> None:
     http_mocker.get(
@@ -97,7 +98,7 @@ def test_given_an_iso_state_on_campaigns_when_read_then_older_campaigns_dropped_
     output = read_stream("campaigns", a_config().build(), SyncMode.incremental, state)
 
     assert [record["id"] for record in records_of(output)] == [2]
-    assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": str(JAN_15_MS + 1)}
+    assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "2024-01-15T00:00:00.001Z"}
 
 
 @pytest.mark.parametrize(
