@@ -16,7 +16,7 @@ from source_iterable.source import SourceIterable
 
 RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 REST_STREAMS = {
-    "campaigns", "campaigns_metrics", "channels", "lists", "list_users", "message_types", "metadata", "templates",
+    "campaigns", "campaigns_metrics", "campaigns_metrics_daily", "channels", "lists", "list_users", "message_types", "metadata", "templates",
     "catalogs", "catalog_items", "journeys", "snippets", "webhooks", "user_fields",
 }
 # Fields each stream must declare whatever the data set: what the issue lists from Airbyte's schemas made from real

@@ -73,7 +73,7 @@ def test_given_a_key_echoed_by_a_401_when_check_then_the_status_message_masks_it
     assert "(BadApiKey: Invalid API key: ****)" in statuses[0]["message"]
 
 
-def test_given_a_key_echoed_by_a_400_when_discover_then_the_trace_masks_it(
+def test_given_a_key_echoed_by_a_400_when_discover_then_the_warning_masks_it(
     tmp_path: Path, loopback: Callable[[], LoopbackServer]
 ) -> None:
     server = loopback()
@@ -81,9 +81,13 @@ def test_given_a_key_echoed_by_a_400_when_discover_then_the_trace_masks_it(
 
     output = run(tmp_path, server, "discover")
 
-    errors = [m["trace"]["error"] for m in messages(output) if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
+    warnings = [
+        m["log"]["message"] for m in messages(output)
+        if m["type"] == "LOG" and m["log"]["level"] == "WARN" and "users/getFields failed" in m["log"]["message"]
+    ]
     assert leaks(output) == []
-    assert "(BadParams): Invalid API key: ****" in errors[0]["message"]
+    assert len(warnings) == 1
+    assert "Invalid API key: ****" in warnings[0]
 
 
 def test_given_a_key_echoed_in_an_error_envelope_on_a_200_when_read_then_the_trace_masks_it(
