@@ -2,8 +2,8 @@
 arrival time gets no 429, on any endpoint, while each limited endpoint is asked more often than its limit.
 
 Time is scaled down tenfold so the test takes seconds: the emulator's minute-long windows last 6 s, and the
-connector's manifest is the shipped one with its minute-long intervals (and margins) divided by ten
-(`export` throttle 6 s + 0.1 s, `api_budget` PT61S → PT6.1S). `users/getFields` (3/s) keeps its real limit; a read asks it
+connector's manifest is the shipped one with its minute-long periods divided by ten but its safety margins kept
+(latency does not scale with time): `export` throttle 6 s + 1 s, `api_budget` PT61S → PT7S. `users/getFields` (3/s) keeps its real limit; a read asks it
 only 3 times (schema, renamer, user_fields), so its margin is not reached here.
 """
 
@@ -31,18 +31,20 @@ LIMITED = {
 }
 
 
+def seconds(duration: str) -> float:
+    return float(re.fullmatch(r"PT([\d.]+)S", duration)[1])  # type: ignore[index]
+
+
 def scaled_manifest() -> dict[str, Any]:
-    """The shipped manifest with every interval of a minute or more (and its margin) divided by SCALE."""
+    """The shipped manifest with every minute-long period divided by SCALE, its margin kept."""
     manifest = copy.deepcopy(SHIPPED_MANIFEST())
     for policy in manifest["api_budget"]["policies"]:
         for rate in policy["rates"]:
-            seconds = float(re.fullmatch(r"PT([\d.]+)S", rate["interval"])[1])  # type: ignore[index]
-            if seconds >= 60:
-                rate["interval"] = f"PT{seconds / SCALE:g}S"
+            interval = seconds(rate["interval"])
+            if interval >= 60:
+                rate["interval"] = f"PT{(interval - 60) + 60 / SCALE:g}S"
     retriever = manifest["definitions"]["export_stream"]["retriever"]
-    for name in ("throttle_period", "throttle_margin"):
-        seconds = float(re.fullmatch(r"PT([\d.]+)S", retriever[name])[1])  # type: ignore[index]
-        retriever[name] = f"PT{seconds / SCALE:g}S"
+    retriever["throttle_period"] = f"PT{seconds(retriever['throttle_period']) / SCALE:g}S"
     return manifest
 
 
