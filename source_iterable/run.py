@@ -290,8 +290,8 @@ def _records_not_scanned_for_cycles() -> Iterator[None]:
     in a batch, so with Python's default (a young collection every 700 allocations, a full one every ~100 young
     ones while objects are promoted) a `read` of rich records spent 15-25 % of its CPU time in `gc`, mostly
     traversing the CDK's and the manifest's objects (over 100,000). Records hold no reference cycles: reference
-    counting frees them. So the objects built before the first record are frozen (never scanned again) and young
-    collections run every `READ_GC_THRESHOLD` allocations; cycles are still collected, just less often.
+    counting frees them. So the objects built before reading (imports, manifest, source) are frozen (never scanned
+    again) and young collections run every `READ_GC_THRESHOLD` allocations; cycles are still collected, less often.
     """
     threshold = gc.get_threshold()
     gc.freeze()

@@ -33,6 +33,7 @@ from source_iterable.components.timestamps import TimestampFields, TimestampNorm
         pytest.param("2024-02-29 14:07:34.134105.000Z", "2024-02-29T14:07:34.134105Z", id="leap-day"),
         pytest.param("2023-02-29 14:07:34.134105.000Z", "2023-02-29 14:07:34.134105.000Z", id="no-leap-day-unchanged"),
         pytest.param("2021-03-10 24:00:00 +01:00", "2021-03-10 24:00:00 +01:00", id="hour-24-unchanged"),
+        pytest.param("2021-03-10 14:07:34.\u0661 UTC", "2021-03-10 14:07:34.\u0661 UTC", id="non-ascii-digit"),
         pytest.param("0999-01-01 14:07:34 +05:30", "0999-01-01T08:37:34Z", id="year-below-1000-keeps-four-digits"),
         pytest.param("0001-01-01 00:30:00 +01:00", "0001-01-01 00:30:00 +01:00", id="before-year-1-unchanged"),
         pytest.param("9999-12-31 23:30:00 -01:00", "9999-12-31 23:30:00 -01:00", id="after-year-9999-unchanged"),
