@@ -137,7 +137,7 @@ def test_given_the_emulator_when_full_refresh_then_incremental_then_records_equa
         assert canonical(without_event_ids(full_refresh[name])) == canonical(expected[name]), name
         assert canonical(without_event_ids(incremental[name])) == canonical(expected[name]), name
     assert canonical(full_refresh["users"]) == canonical(incremental["users"]) == canonical(expected["users"])
-    assert {name: state for name, state in final_states(first).items()} == {
+    assert dict(final_states(first)) == {
         **{name: {"createdAt": "2026-01-01T00:00:00Z"} for name in EXPORT_STREAMS},
         "users": {"profileUpdatedAt": "2026-01-01T00:00:00Z"},
     }
@@ -173,7 +173,7 @@ def test_given_discover_then_users_schema_has_the_projects_fields_renamed(tmp_pa
     assert "Industry" not in properties
     assert properties["lastPurchaseDate"] == {"type": ["null", "string"], "format": "date-time"}
     assert streams["users"]["source_defined_primary_key"] == [["email"]]
-    assert {name for name in EXPORT_STREAMS} <= set(streams)
+    assert set(EXPORT_STREAMS) <= set(streams)
     assert streams["email_send"]["source_defined_primary_key"] == [["_iterable_event_id"]]
 
 

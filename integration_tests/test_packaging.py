@@ -30,6 +30,9 @@ CONSOLE_SCRIPT = "source-iterable"
 WHEEL_STEP = "python -m pip wheel --no-cache-dir --no-deps --wheel-dir /dist ."
 INSTALL_STEP = "python -m pip install --no-cache-dir /dist/*.whl"
 PIP_TIMEOUT_S = 300
+# Building the wheel and installing it with its dependencies into a fresh venv (two pip steps) outlasts the suite's
+# default per-test timeout: the test that first needs them waits for both.
+pytestmark = pytest.mark.timeout(2 * PIP_TIMEOUT_S + 60)
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:

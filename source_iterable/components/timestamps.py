@@ -1,7 +1,7 @@
 """Iterable's export timestamps (`2026-01-14 06:20:22 +00:00`) rewritten as RFC 3339 UTC (`2026-01-14T06:20:22Z`)."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,7 +48,7 @@ def to_rfc3339(value: str) -> str:
 
 def _normalize(container: dict[str, Any] | list[Any]) -> None:
     """Rewrite the timestamp-shaped strings of a dict or list in place, recursing into nested containers."""
-    entries = container.items() if type(container) is dict else enumerate(container)
+    entries: Iterable[tuple[Any, Any]] = container.items() if type(container) is dict else enumerate(container)
     for key, value in entries:
         kind = type(value)
         if kind is str:
