@@ -8,6 +8,7 @@ below the thread's entry points. Threads are grouped by name (MainThread, worker
 import re
 import sys
 from collections import Counter, defaultdict
+from pathlib import Path
 
 
 def main() -> None:
@@ -15,7 +16,7 @@ def main() -> None:
     own: dict[str, Counter[str]] = defaultdict(Counter)
     anywhere: dict[str, Counter[str]] = defaultdict(Counter)
     totals: Counter[str] = Counter()
-    for line in open(path, encoding="utf-8"):
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
         stack, _, count = line.rstrip("\n").rpartition(" ")
         frames = stack.split(";")
         head = frames[0]

@@ -286,7 +286,7 @@ def _step(name: str, result: CommandResult, failures: list[str]) -> CommandResul
         failures.append(f"{name}: ERROR trace: {error}")
     if result.returncode != 0:
         failures.append(f"{name}: exit code {result.returncode}")
-        print("        stderr (last lines):\n" + "\n".join(f"          {l}" for l in result.stderr_tail.splitlines()))
+        print("        stderr (last lines):\n" + "\n".join(f"          {line}" for line in result.stderr_tail.splitlines()))
     return result
 
 

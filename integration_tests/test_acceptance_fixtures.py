@@ -162,7 +162,7 @@ def test_a_fresh_read_of_the_catalog_equals_expected_records(
 
 
 @pytest.mark.parametrize(
-    ("path", "calls_per_minute"),
+    "path, calls_per_minute",
     [
         pytest.param("/api/lists/getUsers", 5, id="lists-getUsers"),
         pytest.param("/api/campaigns/metrics", 10, id="campaigns-metrics"),

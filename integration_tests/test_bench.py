@@ -25,7 +25,7 @@ EMITTED = {
 
 
 @pytest.mark.parametrize(
-    ("text", "micros"),
+    "text, micros",
     [
         pytest.param("2025-03-04 05:06:07 +00:00", 1741064767_000000, id="iterable"),
         pytest.param("2025-03-04 05:06:07.134105.000Z", 1741064767_134105, id="iterable-malformed-fraction"),

@@ -473,14 +473,19 @@ def test_rate_limited_fault_sends_retry_after(emulator):
     assert response.json()["code"] == "RateLimitExceeded"
 
 
+def collect_lines(response: requests.Response, into: list[bytes]) -> None:
+    """Append each line of `response` to `into` as it arrives, so the lines before a failure are kept."""
+    for line in response.iter_lines():
+        into.append(line)
+
+
 def test_drop_mid_body_cuts_the_connection_after_n_lines(emulator):
     emulator.inject(faults.drop_mid_body(after_lines=3))
     response = requests.get(f"{emulator.url}{EXPORT}", params={"dataTypeName": "emailSend", **WHOLE_YEAR},
                             headers={"Api-Key": emulator.api_key}, stream=True, timeout=10)
-    lines = []
+    lines: list[bytes] = []
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
-        for line in response.iter_lines():
-            lines.append(line)
+        collect_lines(response, into=lines)
     assert len(lines) == 3 and all(json.loads(line) for line in lines)
     assert len(export_lines(emulator, "emailSend")) == len(emulator.dataset.events["emailSend"])
 

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,15 @@ def config(emulator: Emulator, emulator_config: dict[str, Any]) -> dict[str, Any
     return {**emulator_config, "window_days": 120, "lookback_window": 0}
 
 
+@pytest.fixture(scope="module")
+def discovered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, Any]]]:
+    """The catalog `discover` gives for the emulator's project, by stream name, computed once for the module."""
+    with Emulator(Dataset(seed=7), rate_limits={}) as emu:
+        config = {"api_key": emu.api_key, "start_date": "2025-01-01T00:00:00Z", "api_base_url": emu.url}
+        messages = run(tmp_path_factory.mktemp("discover"), "discover", config=config)
+        yield {s["name"]: s for m in messages if m["type"] == "CATALOG" for s in m["catalog"]["streams"]}
+
+
 def test_given_the_emulator_when_full_refresh_then_incremental_then_records_equal_its_data_and_nothing_is_read_twice(
     tmp_path: Path, emulator: Emulator, config: dict[str, Any]
 ) -> None:
@@ -137,7 +146,7 @@ def test_given_the_emulator_when_full_refresh_then_incremental_then_records_equa
         assert canonical(without_event_ids(full_refresh[name])) == canonical(expected[name]), name
         assert canonical(without_event_ids(incremental[name])) == canonical(expected[name]), name
     assert canonical(full_refresh["users"]) == canonical(incremental["users"]) == canonical(expected["users"])
-    assert {name: state for name, state in final_states(first).items()} == {
+    assert dict(final_states(first)) == {
         **{name: {"createdAt": "2026-01-01T00:00:00Z"} for name in EXPORT_STREAMS},
         "users": {"profileUpdatedAt": "2026-01-01T00:00:00Z"},
     }
@@ -165,15 +174,14 @@ def test_given_a_body_dropped_mid_window_then_the_window_is_split_and_no_record_
     assert final_states(messages)["email_send"] == {"createdAt": "2026-01-01T00:00:00Z"}
 
 
-def test_given_discover_then_users_schema_has_the_projects_fields_renamed(tmp_path: Path, config: dict[str, Any]) -> None:
-    messages = run(tmp_path, "discover", config=config)
-    streams = {s["name"]: s for m in messages if m["type"] == "CATALOG" for s in m["catalog"]["streams"]}
+def test_given_discover_then_users_schema_has_the_projects_fields_renamed(discovered: dict[str, dict[str, Any]]) -> None:
+    streams = discovered
     properties = streams["users"]["json_schema"]["properties"]
     assert {"industry", "_industry", "offers", "_offers", "loyaltyPoints", "lastPurchaseDate"} <= set(properties)
     assert "Industry" not in properties
     assert properties["lastPurchaseDate"] == {"type": ["null", "string"], "format": "date-time"}
     assert streams["users"]["source_defined_primary_key"] == [["email"]]
-    assert {name for name in EXPORT_STREAMS} <= set(streams)
+    assert set(EXPORT_STREAMS) <= set(streams)
     assert streams["email_send"]["source_defined_primary_key"] == [["_iterable_event_id"]]
 
 
@@ -191,12 +199,10 @@ def test_given_a_429_with_retry_after_then_the_window_is_asked_again_after_the_p
 
 
 def test_given_exports_waiting_on_the_throttle_then_the_rest_streams_are_read_meanwhile(
-    tmp_path: Path, emulator: Emulator, config: dict[str, Any]
+    tmp_path: Path, emulator: Emulator, config: dict[str, Any], discovered: dict[str, dict[str, Any]]
 ) -> None:
     """Export partitions wait for the throttle inside worker threads; REST streams must not queue behind them."""
-    discovered = run(tmp_path, "discover", config=config)
-    names = [s["name"] for m in discovered if m["type"] == "CATALOG" for s in m["catalog"]["streams"]]
-    emulator.clear_requests()
+    names = list(discovered)
     (tmp_path / "config.json").write_text(json.dumps({**config, "export_requests_per_minute": 1}))
     (tmp_path / "catalog.json").write_text(json.dumps(a_catalog(names, "full_refresh")))
     reader = subprocess.Popen(

@@ -30,6 +30,9 @@ CONSOLE_SCRIPT = "source-iterable"
 WHEEL_STEP = "python -m pip wheel --no-cache-dir --no-deps --wheel-dir /dist ."
 INSTALL_STEP = "python -m pip install --no-cache-dir /dist/*.whl"
 PIP_TIMEOUT_S = 300
+# Building the wheel and installing it with its dependencies into a fresh venv (two pip steps) outlasts the suite's
+# default per-test timeout: the test that first needs them waits for both.
+pytestmark = pytest.mark.timeout(2 * PIP_TIMEOUT_S + 60)
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -53,11 +56,14 @@ def copied_sources() -> list[str]:
 def as_local_command(step: str, python: Path, dist: Path) -> list[str]:
     """A Dockerfile pip step as argv here: `python` is the given interpreter, /dist the given folder.
 
-    pip's cache is allowed here (the image must not keep one; the test is faster reusing one).
+    pip's cache is allowed here (the image must not keep one; the test is faster reusing one), and an install
+    skips compiling every installed module to bytecode (pip only warns when that fails; it is most of the CPU an
+    install of the CDK's dependencies costs).
     """
     argv = [word for word in shlex.split(step.replace("/dist", str(dist))) if word != "--no-cache-dir"]
     expanded = [match for word in argv for match in (sorted(glob.glob(word)) if "*" in word else [word])]
-    return [str(python), *expanded[1:]]
+    no_compile = ["--no-compile"] if expanded[1:4] == ["-m", "pip", "install"] else []
+    return [str(python), *expanded[1:4], *no_compile, *expanded[4:]]
 
 
 def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

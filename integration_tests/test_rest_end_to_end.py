@@ -8,7 +8,8 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,35 @@ def rest_emulator() -> Any:
         yield emu
 
 
+@dataclass(frozen=True)
+class RestRead:
+    """One read of every REST stream, at Iterable's real rate limits, that several tests look at."""
+
+    dataset: Dataset
+    messages: list[dict[str, Any]]
+    statuses: list[int]
+
+
+@pytest.fixture(scope="module")
+def rest_read(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestRead]:
+    """Read every REST stream once for the module (a read costs seconds): the tests only look at its output."""
+    with Emulator(Dataset(seed=7)) as emu:
+        config = {"api_key": emu.api_key, "start_date": "2025-01-01", "api_base_url": emu.url}
+        messages = run(
+            tmp_path_factory.mktemp("rest-read"), "read", config=config, catalog=full_refresh_catalog(REST_STREAMS)
+        )
+        yield RestRead(emu.dataset, messages, [request.status for request in emu.requests])
+
+
+@pytest.fixture(scope="module")
+def discovered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, Any]]]:
+    """The catalog `discover` gives for the emulator's project, by stream name, computed once for the module."""
+    with Emulator(Dataset(seed=7), rate_limits={}) as emu:
+        config = {"api_key": emu.api_key, "start_date": "2025-01-01", "api_base_url": emu.url}
+        messages = run(tmp_path_factory.mktemp("discover"), "discover", config=config)
+        yield {stream["name"]: stream for stream in messages[-1]["catalog"]["streams"]}
+
+
 def test_spec_lists_every_config_field(tmp_path: Path) -> None:
     messages = run(tmp_path, "spec", config={})
 
@@ -198,12 +228,8 @@ def test_check_with_wrong_key_fails_naming_the_causes(
     assert "this connection uses the US data center" in status["message"]
 
 
-def test_discover_lists_every_rest_stream_with_its_primary_key(
-    tmp_path: Path, emulator: Emulator, emulator_config: dict[str, Any]
-) -> None:
-    messages = run(tmp_path, "discover", config=emulator_config)
-
-    streams = {s["name"]: s for s in messages[-1]["catalog"]["streams"]}
+def test_discover_lists_every_rest_stream_with_its_primary_key(discovered: dict[str, dict[str, Any]]) -> None:
+    streams = discovered
     assert set(REST_STREAMS) <= set(streams)
     assert streams["list_users"]["source_defined_primary_key"] == [
         ["listId"],
@@ -216,39 +242,27 @@ def test_discover_lists_every_rest_stream_with_its_primary_key(
     ]
 
 
-def test_read_of_every_rest_stream_equals_the_emulator_data_set(tmp_path: Path, rest_emulator: Emulator) -> None:
-    config = {
-        "api_key": rest_emulator.api_key,
-        "start_date": "2025-01-01",
-        "api_base_url": rest_emulator.url,
-    }
-
-    messages = run(tmp_path, "read", config=config, catalog=full_refresh_catalog(REST_STREAMS))
-
+def test_read_of_every_rest_stream_equals_the_emulator_data_set(rest_read: RestRead) -> None:
     emitted: dict[str, list[dict[str, Any]]] = {name: [] for name in REST_STREAMS}
-    for message in messages:
+    for message in rest_read.messages:
         if message["type"] == "RECORD":
             emitted[message["record"]["stream"]].append(message["record"]["data"])
     emitted["metadata"] = [{k: r[k] for k in ("table", "key", "value")} for r in emitted["metadata"]]
-    expected = expected_records(rest_emulator.dataset)
+    expected = expected_records(rest_read.dataset)
     for name in REST_STREAMS:
         assert canonical(emitted[name]) == canonical(expected[name]), name
-    assert [r.status for r in rest_emulator.requests if r.status >= 400] == []
+
+
+def test_a_read_of_every_rest_stream_at_iterables_rate_limits_gets_no_error_status(rest_read: RestRead) -> None:
+    assert [status for status in rest_read.statuses if status >= 400] == []
 
 
 def test_read_records_match_their_discovered_schema_and_declare_every_field(
-    tmp_path: Path, rest_emulator: Emulator
+    rest_read: RestRead, discovered: dict[str, dict[str, Any]]
 ) -> None:
-    config = {
-        "api_key": rest_emulator.api_key,
-        "start_date": "2025-01-01",
-        "api_base_url": rest_emulator.url,
-    }
-    schemas = {s["name"]: s["json_schema"] for s in run(tmp_path, "discover", config=config)[-1]["catalog"]["streams"]}
+    schemas = {name: stream["json_schema"] for name, stream in discovered.items()}
 
-    messages = run(tmp_path, "read", config=config, catalog=full_refresh_catalog(REST_STREAMS))
-
-    for message in messages:
+    for message in rest_read.messages:
         if message["type"] == "RECORD":
             name, data = message["record"]["stream"], message["record"]["data"]
             jsonschema.validate(data, schemas[name])

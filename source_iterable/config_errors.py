@@ -44,7 +44,8 @@ def spec_violation(config: Mapping[str, Any], spec_schema: Mapping[str, Any]) ->
 
 
 def _expectation(error: ValidationError) -> str:
-    expected = error.validator_value
+    expected: Any = error.validator_value  # the schema keyword's value: a list for enum, a number for minimum, ...
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
     match error.validator:
         case "enum":
             return "must be one of " + ", ".join(str(value) for value in expected)
@@ -58,7 +59,7 @@ def _expectation(error: ValidationError) -> str:
         case "maximum":
             return f"must be at most {expected}"
         case "pattern":
-            return f"must look like {error.schema.get('pattern_descriptor', expected)}"
+            return f"must look like {schema.get('pattern_descriptor', expected)}"
         case _:
             return f"is not valid ({error.message})"
 

@@ -42,7 +42,7 @@ def _protocol_schemas_without_attribute_docs() -> Iterator[None]:
     try:
         yield
     finally:
-        for module, original in zip(modules, saved):
+        for module, original in zip(modules, saved, strict=True):
             module.get_attributes_doc = original  # type: ignore[attr-defined]
 
 

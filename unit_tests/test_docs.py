@@ -1,9 +1,10 @@
 """docs/iterable.md's streams table describes exactly the manifest's streams: names, keys and cursors cannot drift."""
 
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pytest
 

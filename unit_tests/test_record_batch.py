@@ -18,10 +18,20 @@ from unit_tests.mock_server.config import a_config
 
 # Long enough for a blocked thread to be seen blocked, short enough to keep the suite fast.
 BLOCKED_SECONDS = 0.1
+# Long enough for a thread that is not blocked to finish on a loaded machine; only a failing test waits it out.
+UNBLOCKED_SECONDS = 10.0
 
 
 def records(count: int, first: int = 0) -> list[dict[str, int]]:
     return [{"n": n} for n in range(first, first + count)]
+
+
+def delivered_within(batcher: RecordBatcher, seconds: float) -> bool:
+    """Whether `batcher.wait_until_delivered()` returns within `seconds` (else it is left waiting in a daemon)."""
+    waiter = threading.Thread(target=batcher.wait_until_delivered, daemon=True)
+    waiter.start()
+    waiter.join(seconds)
+    return not waiter.is_alive()
 
 
 def test_given_fewer_records_than_the_size_when_added_then_no_batch_until_flush() -> None:
@@ -73,7 +83,8 @@ def test_given_all_batches_arrived_when_waiting_for_delivery_then_it_returns_at_
     for batch in batches:
         assert batch is not None
         batch.arrived()
-    batcher.wait_until_delivered()
+
+    assert delivered_within(batcher, UNBLOCKED_SECONDS)
 
 
 def test_given_in_flight_batches_unarrived_when_the_next_is_due_then_the_reader_waits_for_an_arrival() -> None:
@@ -172,4 +183,4 @@ def test_given_record_batches_wanted_when_the_source_reads_then_batches_pass_who
     messages = read_with(cdk_messages(batch), True, caplog)
 
     assert messages[2] is batch
-    batcher.wait_until_delivered()  # returns: the source marked the batch arrived
+    assert delivered_within(batcher, UNBLOCKED_SECONDS)  # the source marked the batch arrived

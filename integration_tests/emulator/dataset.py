@@ -599,7 +599,7 @@ class Dataset:
         names = ("Newsletter", "Promotions", "Receipts", "Push Alerts")
         channel_ids = (1101, 1101, 1102, 1103)
         types = []
-        for offset, (name, channel_id) in enumerate(zip(names, channel_ids)):
+        for offset, (name, channel_id) in enumerate(zip(names, channel_ids, strict=True)):
             created = self._moment(rng, 0, 60)
             types.append({
                 "id": 2201 + offset, "name": name, "channelId": channel_id,

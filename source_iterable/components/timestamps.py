@@ -6,7 +6,7 @@ RFC 3339 UTC string, the fraction kept to the microsecond and left out when zero
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -89,7 +89,7 @@ def instant_to_rfc3339(value: Any) -> Any:
 
 def _normalize(container: dict[str, Any] | list[Any]) -> None:
     """Rewrite the timestamp-shaped strings of a dict or list in place, recursing into nested containers."""
-    entries = container.items() if type(container) is dict else enumerate(container)
+    entries: Iterable[tuple[Any, Any]] = container.items() if type(container) is dict else enumerate(container)
     for key, value in entries:
         kind = type(value)
         if kind is str:

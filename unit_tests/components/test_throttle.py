@@ -77,6 +77,7 @@ def test_given_calls_spread_out_then_any_61s_holds_at_most_four() -> None:
         throttle.acquire()
         sent_at.append(time.now - 1000)
     assert sent_at == [0, 10, 20, 30, 61, 71, 81, 91, 122]
+    assert all(later - earlier > 60 for earlier, later in zip(sent_at, sent_at[4:], strict=False))
 
 
 def test_given_a_429_with_retry_after_then_no_call_leaves_before_it_has_passed() -> None:
@@ -121,7 +122,7 @@ def test_given_a_nonsense_or_huge_retry_after_then_the_pause_is_bounded(retry_af
 
 
 def test_given_a_limit_below_one_then_the_config_error_names_the_option() -> None:
-    with pytest.raises(ValueError, match="^export_requests_per_minute must be at least 1, got 0$"):
+    with pytest.raises(ValueError, match=r"^export_requests_per_minute must be at least 1, got 0$"):
         ExportThrottle(limit=0)
 
 

@@ -182,10 +182,11 @@ class TestRecords:
                 "templateId": 200,
                 "transactionalData": {"orderId": "o-1"},
                 "itblInternal": {"documentCreatedAt": "2025-01-05T06:07:09Z"},
-                "_iterable_event_id": output.records[0].record.data["_iterable_event_id"],
+                # blake2b(digest_size=16) of "emailSend␟2025-01-05T06:07:08Z␟user1@example.com␟␟␟m-1␟101␟200␟␟␟␟"
+                # (␟ = U+001F): the id is computed from the normalised createdAt, not from Iterable's raw form.
+                "_iterable_event_id": "e42916a2cc7e52efddea6f5967c4610b",
             }
         ]
-        assert len(str(output.records[0].record.data["_iterable_event_id"])) == 32
 
     def test_given_the_malformed_fractional_timestamp_then_it_is_rfc3339(self, api: ExportApi) -> None:
         record = an_event("2025-01-05T06:07:08Z", 1)
@@ -602,10 +603,11 @@ class TestState:
         api.requests.clear()
         resumed = sync(["email_send"], config, StateBuilder().with_stream_state("email_send", state).build())
         assert api.requests[0][1] == windows[1][2]
-        assert set(message_ids(interrupted)) | set(message_ids(resumed)) == set(message_ids(clean))
+        every_id = sorted(f"m-{number}" for number in range(1, len(created) + 1))
+        assert message_ids(clean) == every_id
+        assert sorted(set(message_ids(interrupted)) | set(message_ids(resumed))) == every_id
         after_state = [f"m-{number}" for number, moment in enumerate(created, start=1) if moment >= state["createdAt"]]
         assert message_ids(resumed) == sorted(after_state)  # the re-read starts at the last completed window
-        assert len(message_ids(clean)) == len(created) == len(set(message_ids(clean)))
 
 
 class TestUsers:
