@@ -157,7 +157,7 @@ def main() -> None:
     for row in rows:
         before = (
             f"{math.ceil(row.campaigns / OLD_BATCH):,} ({math.ceil(row.campaigns / OLD_BATCH) * seconds / calls / 60:.1f})"
-            if row.stream == "campaigns_metrics" else "–"
+            if row.stream == "campaigns_metrics" else "-"
         )
         projected = row.metrics_requests * seconds / calls / 60
         print(f"| {row.campaigns:,} | {row.id_digits} | {row.stream} | {row.kind} | {before} | {row.metrics_requests:,} "

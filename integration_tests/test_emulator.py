@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from integration_tests.emulator import EXPORT_START, Dataset, Emulator, faults
-from integration_tests.emulator.server import RateLimiter
 from integration_tests.emulator.dataset import DATA_TYPES, EMPTY_TEMPLATE_COMBOS, METRIC_COLUMNS, instant, iterable_time
+from integration_tests.emulator.server import RateLimiter
 
 EXPORT = "/api/export/data.json"
 WHOLE_YEAR = {"startDateTime": "2025-01-01 00:00:00", "endDateTime": "2026-01-01 00:00:00 +00:00"}
@@ -454,10 +454,9 @@ def test_first_attempt_fails_combines_with_bodies_cut_after_n_lines(emulator):
     assert get(emulator, EXPORT, **year).status_code == 500
     response = requests.get(f"{emulator.url}{EXPORT}", params=year, headers={"Api-Key": emulator.api_key},
                             stream=True, timeout=10)
-    lines = []
+    lines: list[bytes] = []
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
-        for line in response.iter_lines():
-            lines.append(line)
+        lines.extend(response.iter_lines())
     assert len(lines) == 5 and all(json.loads(line) for line in lines)
     assert get(emulator, EXPORT, **short).status_code == 500
     expected = [event for event in emulator.dataset.events["emailSend"] if event["createdAt"] < "2025-02-01"]

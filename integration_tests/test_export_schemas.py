@@ -77,7 +77,7 @@ def export_read() -> Iterator[tuple[dict[str, Mapping[str, Any]], dict[str, list
     records: dict[str, list[Mapping[str, Any]]] = {s.name: [] for s in streams}
     for message in output.records:
         records[message.record.stream].append(message.record.data)
-    yield {s.name: s.json_schema for s in streams}, records
+    return {s.name: s.json_schema for s in streams}, records
 
 
 def test_every_export_stream_emits_records(export_read: Any) -> None:
@@ -108,6 +108,6 @@ def test_the_fields_peers_declare_from_real_accounts_are_declared(export_read: A
     assert REQUIRED[stream] <= declared_paths(schemas[stream])
     observed = set()
     for record in records[stream]:
-        observed |= {key for key in record} | {f"itblInternal.{key}" for key in record.get("itblInternal") or {}}
+        observed |= set(record) | {f"itblInternal.{key}" for key in record.get("itblInternal") or {}}
     # Only a hybrid project's unknown users (no email, no userId) carry isUnknownUser; this data set is email-based.
     assert REQUIRED[stream] - {"itblInternal.isUnknownUser"} <= observed, "the emulator sends them too"

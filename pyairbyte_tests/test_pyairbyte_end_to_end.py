@@ -66,7 +66,7 @@ def airbyte(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     os.environ["AIRBYTE_PROJECT_DIR"] = str(tmp_path_factory.mktemp("pyairbyte-project"))
     import airbyte
 
-    yield airbyte
+    return airbyte
 
 
 @pytest.fixture(scope="module")

@@ -66,7 +66,7 @@ class LoopbackServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 with server._lock:
                     server.received.append(Received(parts.path, parse_qs(parts.query), dict(self.headers.items())))

@@ -44,7 +44,7 @@ def test_given_redirect_on_a_rest_page_when_read_then_stream_fails_naming_status
 
     output = read_stream("campaigns", config_for(iterable), expect_failure=True)
 
-    assert [error.trace.error.message for error in output.errors][0] == expected_message("/api/campaigns", status)
+    assert next(error.trace.error.message for error in output.errors) == expected_message("/api/campaigns", status)
     assert iterable.paths() == ["/api/campaigns"]
     assert other.received == []
 
@@ -57,7 +57,7 @@ def test_given_redirect_on_an_export_when_read_then_stream_fails_and_target_gets
 
     output = read_stream("email_send", config_for(iterable), expect_failure=True)
 
-    assert [error.trace.error.message for error in output.errors][0] == expected_message("/api/export/data.json")
+    assert next(error.trace.error.message for error in output.errors) == expected_message("/api/export/data.json")
     assert iterable.paths() == ["/api/export/data.json"]
     assert other.received == []
 

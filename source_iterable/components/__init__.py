@@ -23,8 +23,8 @@ from source_iterable.components.user_fields import UserFieldsSchemaLoader
 
 __all__ = [
     "ApiBaseUrlValidation",
-    "CappedRetryAfter",
     "CampaignMetricsRetriever",
+    "CappedRetryAfter",
     "CaseCollisionRenamer",
     "ConnectionProbes",
     "DateRangeValidation",
@@ -33,8 +33,8 @@ __all__ = [
     "FieldMapExtractor",
     "JsonStringFieldParser",
     "MetricRowTyping",
-    "NoRedirectApiKeyAuthenticator",
     "NextPageCursor",
+    "NoRedirectApiKeyAuthenticator",
     "SkipWarningErrorHandler",
     "StrictJsonlDecoder",
     "StrictRecordsExtractor",

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 import requests
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException

@@ -29,7 +29,7 @@ class FieldMapExtractor(RecordExtractor):
         body = json_body(response, expected)
         if body is None:
             return
-        entries = dpath.get(body, self.field_path, default=None) if isinstance(body, Mapping) else None
+        entries = dpath.get(body, self.field_path, default=None) if isinstance(body, dict) else None
         if not isinstance(entries, Mapping):
             what = error_envelope(body) if is_error_envelope(body) else f"JSON without it: {excerpt(response.content)}"
             raise unexpected_body(response, what, expected)

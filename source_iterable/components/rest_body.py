@@ -108,7 +108,7 @@ class StrictRecordsExtractor(RecordExtractor):
     def _find(body: Any, path: list[str]) -> Any:
         if not path:
             return body if isinstance(body, list) or (isinstance(body, Mapping) and not is_error_envelope(body)) else _MISSING
-        if not isinstance(body, Mapping):
+        if not isinstance(body, dict):
             return _MISSING
         if "**" in path:
             values = dpath.values(body, path)

@@ -54,12 +54,13 @@ class SkipWarningErrorHandler(DefaultErrorHandler):
 
 def _timed_out(error: requests.Timeout) -> ErrorResolution:
     request = error.request
+    what = f"{request.method} {request.url}" if request is not None else "a request"
     kind = "connect" if isinstance(error, requests.ConnectTimeout) else "read"
     return ErrorResolution(
         response_action=ResponseAction.RETRY,
         failure_type=FailureType.transient_error,
         error_message=(
-            f"Iterable did not answer {request.method} {request.url} in time ({kind} timeout); Iterable may be down "
+            f"Iterable did not answer {what} in time ({kind} timeout); Iterable may be down "
             "or the network may drop the connection. Retry the sync later."
         ),
     )

@@ -71,7 +71,7 @@ def instant_to_rfc3339(value: Any) -> Any:
     """Return any of Iterable's timestamp forms as an RFC 3339 UTC string; other values unchanged.
 
     Epoch milliseconds (an integer, or a string of digits), ISO-8601 with `T` or a space and any zone, and the
-    export form. A number outside the years 1–9999 (or not finite) and a string without a date-time shape are
+    export form. A number outside the years 1-9999 (or not finite) and a string without a date-time shape are
     returned as they are.
     """
     kind = type(value)

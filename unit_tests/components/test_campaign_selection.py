@@ -155,5 +155,5 @@ def test_no_ids_no_batch_and_an_id_too_long_for_any_url_is_an_error() -> None:
 
 def test_a_batch_url_length_counts_the_encoded_parameters() -> None:
     base = "https://api.iterable.com/api/campaigns/metrics"
-    batches = url_batches(["1", "22", "333"], base, DAY, max_length=len(base) + 1 + len(urlencode([("campaignId", "1"), ("campaignId", "22")] + DAY)) + 1)
+    batches = url_batches(["1", "22", "333"], base, DAY, max_length=len(base) + 1 + len(urlencode([("campaignId", "1"), ("campaignId", "22"), *DAY])) + 1)
     assert batches == [["1", "22"], ["333"]]

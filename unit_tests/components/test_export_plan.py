@@ -1,5 +1,6 @@
 """WindowPlanner, ProgressDeadline and EmittedKeys alone: what to read next after a failure, and what was emitted."""
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -189,7 +190,7 @@ def test_given_a_long_dense_year_then_windows_never_exceed_target_records_and_co
     plan = a_sizer(target=1000).plan(YEAR, times)
     assert [holds for _, holds in plan] == [1000] * 10
     assert plan[0][0][0] == YEAR[0] and plan[-1][0][1] == YEAR[1]
-    assert all(previous[0][1] == following[0][0] for previous, following in zip(plan, plan[1:]))
+    assert all(previous[0][1] == following[0][0] for previous, following in itertools.pairwise(plan))
 
 
 @pytest.mark.parametrize(

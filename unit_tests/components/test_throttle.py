@@ -50,7 +50,7 @@ def test_given_calls_as_fast_as_allowed_then_the_first_and_the_n_plus_first_are_
     for _ in range(3 * limit + 1):
         throttle.acquire()
         sent_at.append(time.now)
-    gaps = [later - earlier for earlier, later in zip(sent_at, sent_at[limit:])]
+    gaps = [later - earlier for earlier, later in zip(sent_at, sent_at[limit:], strict=False)]
     assert min(gaps) == pytest.approx(period + margin)
     assert min(gaps) > period
 

@@ -22,7 +22,6 @@ from freezegun import freeze_time
 
 from source_iterable.source import SourceIterable, load_manifest
 from unit_tests.mock_server.config import a_config
-from unit_tests.mock_server.helpers import warnings_of
 from unit_tests.mock_server.export_api import (
     EXPORT_URL,
     GET_FIELDS_URL,
@@ -33,6 +32,7 @@ from unit_tests.mock_server.export_api import (
     any_window,
     for_window,
 )
+from unit_tests.mock_server.helpers import warnings_of
 
 START = "2025-01-01T00:00:00Z"
 

@@ -16,7 +16,6 @@ from unit_tests.mock_server.helpers import read_stream, records_of
 from unit_tests.mock_server.request_builder import a_paged_request, a_request
 from unit_tests.mock_server.response_builder import (
     a_campaign,
-    a_catalog,
     a_metadata_key,
     json_response,
     next_page_url,
@@ -79,8 +78,8 @@ def test_given_a_bad_second_page_when_read_incrementally_then_stream_fails_namin
     output = read_stream("campaigns", a_config().build(), SyncMode.incremental, state, expect_failure=True)
 
     message = f"Iterable answered GET /api/campaigns page 2 with HTTP 200 and {what}, instead of JSON with 'campaigns'. {STOPS}"
-    assert [error.trace.error.message for error in output.errors][0] == message
-    assert [error.trace.error.failure_type.value for error in output.errors][0] == "system_error"
+    assert next(error.trace.error.message for error in output.errors) == message
+    assert next(error.trace.error.failure_type.value for error in output.errors) == "system_error"
     assert [message.state.stream.stream_state.__dict__ for message in output.state_messages] == [
         {"updatedAt": "2024-01-06T00:13:20.000Z"}  # the incoming state (1704500000000), not page 1's 1706000000000
     ]
@@ -113,7 +112,7 @@ def test_given_an_error_envelope_on_the_wrapped_catalogs_when_read_then_stream_f
 
     output = read_stream("catalogs", a_config().build(), expect_failure=True)
 
-    assert [error.trace.error.message for error in output.errors][0] == (
+    assert next(error.trace.error.message for error in output.errors) == (
         "Iterable answered GET /api/catalogs page 1 with HTTP 200 and Iterable's error Forbidden: 'Catalogs disabled', "
         f"instead of JSON with 'catalogNames'. {STOPS}"
     )
@@ -140,7 +139,7 @@ def test_given_an_error_envelope_for_a_metadata_key_when_read_then_stream_fails(
 
     output = read_stream("metadata", a_config().build(), expect_failure=True)
 
-    assert [error.trace.error.message for error in output.errors][0] == (
+    assert next(error.trace.error.message for error in output.errors) == (
         "Iterable answered GET /api/metadata/stores/berlin page 1 with HTTP 200 and Iterable's error GenericError: "
         f"'boom', instead of a JSON object. {STOPS}"
     )
@@ -151,7 +150,7 @@ def test_given_html_for_user_fields_when_read_then_stream_fails(http_mocker: Htt
 
     output = read_stream("user_fields", a_config().build(), expect_failure=True)
 
-    assert [error.trace.error.message for error in output.errors][0] == (
+    assert next(error.trace.error.message for error in output.errors) == (
         "Iterable answered GET /api/users/getFields page 1 with HTTP 200 and a body that is not valid JSON "
         f"(text/html): '<html>', instead of JSON with 'fields'. {STOPS}"
     )

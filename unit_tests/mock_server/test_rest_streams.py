@@ -7,7 +7,7 @@ the substreams list_users, metadata, catalog_items and campaigns_metrics over th
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from airbyte_cdk.models import AirbyteStreamStatus, SyncMode
@@ -751,7 +751,7 @@ class TestCampaignsMetrics:
 class TestCampaignsMetricsDaily:
     """campaigns_metrics_daily: one request per day and batch, for the campaigns active that day."""
 
-    CAMPAIGNS = [
+    CAMPAIGNS: ClassVar[list[dict[str, Any]]] = [
         a_dated_campaign(1, "Running", "2024-04-01T00:00:00Z", started="2024-05-01T09:00:00Z"),
         # endedAt + 15 days = 2024-06-02: active on 06-01 and 06-02 only.
         a_dated_campaign(2, "Finished", "2024-04-01T00:00:00Z", "2024-05-10T00:00:00Z", "2024-05-18T10:00:00Z"),
