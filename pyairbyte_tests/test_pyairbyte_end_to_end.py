@@ -8,6 +8,7 @@ declared schema (a timestamp string in an integer column) fails PyAirbyte's load
 
 import os
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,21 @@ def emulator() -> Iterator[Emulator]:
         yield emu
 
 
+def daily_rows_served(emulator: Emulator) -> int:
+    """The (campaign, day) pairs the emulator answered in one-day `campaigns/metrics` requests: one row each in
+    `campaigns_metrics_daily` (the emulator answers one row per known campaignId asked; the key is [id, date], so a
+    day asked again in a later read is the same row)."""
+    pairs = set()
+    for request in emulator.requests:
+        start, end = request.params.get("startDateTime", [""])[0], request.params.get("endDateTime", [""])[0]
+        if request.path != "/api/campaigns/metrics" or request.status != 200 or not start or not end:
+            continue
+        day = date.fromisoformat(start[:10])
+        if date.fromisoformat(end[:10]) - day == timedelta(days=1):
+            pairs |= {(campaign_id, day) for campaign_id in request.params["campaignId"]}
+    return len(pairs)
+
+
 def row_counts(cache: Any, names: list[str]) -> dict[str, int]:
     return {name: len(cache[name]) for name in names}
 
@@ -94,10 +110,13 @@ def test_pyairbyte_full_refresh_then_incremental_into_duckdb_has_every_row_once(
     source.select_all_streams()
     cache = airbyte.get_default_cache()
     expected = expected_rows(emulator.dataset)
-    assert sorted(source.get_selected_streams()) == sorted(expected)
+    assert sorted(source.get_selected_streams()) == sorted([*expected, "campaigns_metrics_daily"])
 
     source.read(cache=cache, force_full_refresh=True)
+    expected["campaigns_metrics_daily"] = daily_rows_served(emulator)
+    assert expected["campaigns_metrics_daily"] > 0
     assert row_counts(cache, sorted(expected)) == expected
 
     source.read(cache=cache)
+    expected["campaigns_metrics_daily"] = daily_rows_served(emulator)
     assert row_counts(cache, sorted(expected)) == expected
