@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,16 +16,19 @@ from airbyte_cdk.models import (
     FailureType,
     Status,
     StreamDescriptor,
+    SyncMode,
     TraceType,
     Type,
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
+from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_iterable.components import ConnectionProbes
+from source_iterable.components.export_mode import EXPORT_PATHS_KEY, ExportSettings, StreamRange, choose_paths
 from source_iterable.record_batch import RecordBatch
 
 MANIFEST_NAME = "manifest.yaml"
@@ -71,6 +75,7 @@ class SourceIterable(ConcurrentDeclarativeSource):
         with `record_batches`). The CDK's "Read N records from <stream> stream" log counts only records that come
         one by one, so a log of its own follows it with the count of batched records.
         """
+        self._config = {**self._config, EXPORT_PATHS_KEY: self._export_paths(catalog)}
         batched: dict[str, int] = {}
         for message in super().read(logger, config, catalog, state):
             if isinstance(message, RecordBatch):
@@ -94,6 +99,33 @@ class SourceIterable(ConcurrentDeclarativeSource):
                 name = status.stream_descriptor.name
                 logger.info(f"Read {batched[name]} records from {name} stream in batches")
             yield message
+
+    def _export_paths(self, catalog: ConfiguredAirbyteCatalog) -> dict[str, str]:
+        """Choose each selected export stream's path for this sync (export_mode.py) from the range it will read.
+
+        The range is the one its cursor will slice: from the saved state minus the lookback window (start_date on a
+        first sync or in full refresh) to end_date or now. The manifest reads the choice back from the config
+        (`EXPORT_PATHS_KEY`): a stream on export jobs gets one slice for its whole range, and its retriever reads
+        that slice with one job.
+        """
+        config = self._config
+        selected = {entry.stream.name: entry.sync_mode for entry in catalog.streams}
+        start_date = ab_datetime_parse(str(config["start_datetime"]))
+        end = ab_datetime_parse(str(config["end_datetime"])) if config.get("end_datetime") else datetime.now(UTC)
+        lookback = timedelta(minutes=int(config.get("lookback_window", 60)))
+        ranges = []
+        for stream in self._stream_configs(self._source_config):
+            name = stream.get("name")
+            retriever = stream.get("retriever") or {}
+            if name not in selected or not str(retriever.get("class_name", "")).endswith("ExportWindowRetriever"):
+                continue
+            start = start_date
+            cursor_field = (stream.get("incremental_sync") or {}).get("cursor_field")
+            saved = self._connector_state_manager.get_stream_state(name, None).get(cursor_field)
+            if selected[name] == SyncMode.incremental and saved:
+                start = max(start_date, ab_datetime_parse(str(saved)) - lookback)
+            ranges.append(StreamRange(name=name, start=start, end=end))
+        return choose_paths(ranges, ExportSettings.from_config(config))
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Validate the config, then send the manifest's `definitions.check_probes` (see ConnectionProbes).

@@ -1,0 +1,562 @@
+"""Iterable's asynchronous export API: one job per stream range, its files read while the job still runs.
+
+Why not the CDK's `AsyncRetriever`/`AsyncJobOrchestrator` (cdk-notes §8): it downloads a job's files only once the
+job is completed (Iterable adds files while running: reading them as they appear overlaps download with Iterable's
+processing), polls every job every 5 s on its own clock (Iterable allows 1 job-API request per second for the whole
+organisation: 4 jobs polled every 5 s plus starts would exceed it and cannot be tested without real sleeps), reads
+the download targets from one polling response (Iterable pages the file list with `startAfter`), has no answer to
+an expired pre-signed URL (403: re-list the files), to `exportTruncated` (split the range) or to a job that keeps
+failing (fall back to `export/data.json`), and makes one job per stream slice where one job per stream range is the
+point. The pieces here are small and each takes an injected clock and sleep:
+
+- `JobApiClient`: `POST export/start`, `GET export/{id}/files`, `DELETE export/{id}`, each through one `ExportThrottle`
+  of 1 request per `JOB_CALL_SPACING` s (a margin over Iterable's 1/s so a strict sliding window never says 429); a
+  429 waits `Retry-After` (capped), a 5xx or dropped connection is retried a bounded number of times.
+- `FileFetcher`: a plain GET of a pre-signed file URL with its own session: never the `Api-Key`, no redirects, only
+  https (http to a loopback host for the emulator).
+- `StartedJobs`: the jobs this process started and has not finished, so a failed or interrupted sync cancels
+  exactly those (`cancel_started_jobs`, called by the console script's SIGTERM/SIGINT handler).
+- `JobRangeReader`: the records of one range of one data type: at most `max_concurrent_export_jobs` jobs started and
+  not fully read (one process-wide semaphore), files read in listing order as they appear, a truncated export split
+  in halves, a failed job retried then handed to the synchronous path.
+"""
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import orjson
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_iterable.components.config_validation import _is_loopback
+from source_iterable.components.jsonl import MalformedLineError, TruncatedBodyError
+from source_iterable.components.throttle import ExportThrottle
+
+LOGGER = logging.getLogger("airbyte")
+
+REQUEST_FORMAT = "%Y-%m-%d %H:%M:%S"
+JOB_CALL_SPACING = 1.1  # seconds between two job-API requests of this process (Iterable: 1/s per organisation)
+MAX_RETRY_AFTER = 60.0  # a longer Retry-After is not believed: wait this long and ask again
+MAX_RATE_LIMITED = 10  # 429s in a row on one job-API call before the sync fails
+MAX_CALL_FAILURES = 4  # 5xx / dropped connections in a row on one job-API call before the sync fails
+MAX_FILE_ATTEMPTS = 4  # reads of one file (expired URL, connection dropped mid-body) before the job counts as failed
+FIRST_POLL_DELAY = 2.0
+MAX_POLL_DELAY = 30.0
+NO_PROGRESS_LIMIT = 3600.0  # a job with no new file and no state change for this long counts as failed
+MAX_ERROR_BODY = 200
+
+Window = tuple[datetime, datetime]
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+def describe(window: Window) -> str:
+    return f"[{window[0].strftime(REQUEST_FORMAT)}, {window[1].strftime(REQUEST_FORMAT)})"
+
+
+class JobFailed(Exception):
+    """The job failed, was cancelled by someone else, vanished, or made no progress: start the range again."""
+
+
+class _FileUnreadable(Exception):
+    """A file's URL expired (403) or its body was cut: list the files again for fresh URLs and read it again."""
+
+
+@dataclass(frozen=True)
+class JobFile:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """One `GET export/{jobId}/files` answer, validated: every byte of it is untrusted."""
+
+    state: str  # lower case: enqueued, running, completed, failed, cancelling, cancelled, …
+    truncated: bool
+    files: tuple[JobFile, ...]
+
+    @classmethod
+    def parse(cls, body: Any) -> "JobStatus":
+        if not isinstance(body, dict) or not isinstance(body.get("jobState"), str):
+            raise ValueError("no jobState")
+        raw_files = body.get("files") or []
+        if not isinstance(raw_files, list):
+            raise ValueError("files is not a list")
+        files = []
+        for entry in raw_files:
+            if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not isinstance(entry.get("url"), str):
+                raise ValueError("a file entry without file and url")
+            files.append(JobFile(entry["file"], entry["url"]))
+        return cls(state=body["jobState"].lower(), truncated=body.get("exportTruncated") is True, files=tuple(files))
+
+
+def _excerpt(response: requests.Response) -> str:
+    try:
+        body = orjson.loads(response.content[:4096])
+    except orjson.JSONDecodeError:
+        return response.text[:MAX_ERROR_BODY]
+    if isinstance(body, dict):
+        return f"{body.get('code')}: {str(body.get('msg'))[:MAX_ERROR_BODY]}"
+    return str(body)[:MAX_ERROR_BODY]
+
+
+def _retry_after(response: requests.Response) -> float:
+    try:
+        value = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return MAX_RETRY_AFTER
+    return min(max(value, 0.0), MAX_RETRY_AFTER)
+
+
+@dataclass
+class JobApiClient:
+    """Iterable's job endpoints, every request of the process paced by one `throttle` (see module docstring)."""
+
+    api_base: str
+    api_key: str
+    throttle: ExportThrottle
+    sleep: Sleep = time.sleep
+    timeout: tuple[float, float] = (30.0, 120.0)
+    session: requests.Session = field(default_factory=requests.Session)
+    calls: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.session.headers["Api-Key"] = self.api_key
+        self._calls_lock = threading.Lock()
+
+    def start(self, data_type: str, window: Window) -> int:
+        body = {
+            "dataTypeName": data_type,
+            "outputFormat": "application/x-json-stream",
+            "startDateTime": window[0].strftime(REQUEST_FORMAT),
+            "endDateTime": window[1].strftime(REQUEST_FORMAT),
+        }
+        answer = self._call("start", "POST", "export/start", json=body)
+        job_id = answer.get("jobId") if isinstance(answer, dict) else None
+        if not isinstance(job_id, int) or isinstance(job_id, bool):
+            raise AirbyteTracedException(
+                message=f"Iterable's export/start for {data_type} {describe(window)} answered without a jobId.",
+                internal_message=str(answer)[:MAX_ERROR_BODY],
+                failure_type=FailureType.system_error,
+            )
+        return job_id
+
+    def files(self, job_id: int, start_after: str | None) -> JobStatus:
+        params = {"startAfter": start_after} if start_after else None
+        answer = self._call("files", "GET", f"export/{job_id}/files", params=params, missing_ok=True)
+        if answer is None:
+            raise JobFailed(f"job {job_id} is unknown to Iterable (404)")
+        try:
+            return JobStatus.parse(answer)
+        except ValueError as error:
+            raise AirbyteTracedException(
+                message=f"Iterable's export/{job_id}/files answered in an unexpected form ({error}).",
+                internal_message=str(answer)[:MAX_ERROR_BODY],
+                failure_type=FailureType.system_error,
+            ) from None
+
+    def cancel(self, job_id: int) -> None:
+        self._call("cancel", "DELETE", f"export/{job_id}", missing_ok=True)
+
+    def _count(self, kind: str) -> None:
+        with self._calls_lock:
+            self.calls[kind] = self.calls.get(kind, 0) + 1
+
+    def _call(self, kind: str, method: str, path: str, missing_ok: bool = False, **kwargs: Any) -> Any:
+        url = f"{self.api_base}/api/{path}"
+        rate_limited = failures = 0
+        while True:
+            self.throttle.acquire()
+            self._count(kind)
+            try:
+                response = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
+                failures += 1
+                if failures > MAX_CALL_FAILURES:
+                    raise self._gave_up(method, path, f"{error.__class__.__name__}") from None
+                self.sleep(min(2.0**failures, 30.0))
+                continue
+            status = response.status_code
+            if status == 429:
+                rate_limited += 1
+                if rate_limited > MAX_RATE_LIMITED:
+                    raise AirbyteTracedException(
+                        message=(
+                            f"Iterable kept answering 429 (rate limit) to {method} export API {path} "
+                            f"{rate_limited} times in a row: {_excerpt(response)}. Another client of the same "
+                            "organisation may be using the export-jobs API; retry later or set export_mode to sync."
+                        ),
+                        internal_message=f"HTTP 429 x{rate_limited} on {path}",
+                        failure_type=FailureType.transient_error,
+                    )
+                self.throttle.rate_limited(_retry_after(response))
+                continue
+            if status >= 500:
+                failures += 1
+                if failures > MAX_CALL_FAILURES:
+                    raise self._gave_up(method, path, f"HTTP {status} {_excerpt(response)}")
+                self.sleep(min(2.0**failures, 30.0))
+                continue
+            if status == 404 and missing_ok:
+                return None
+            if status in (401, 403):
+                raise AirbyteTracedException(
+                    message=(
+                        f"Iterable refused {method} {path} ({_excerpt(response)}). Only a Server-side API key can "
+                        "use the export API; or set export_mode to sync."
+                    ),
+                    internal_message=f"HTTP {status} on {path}",
+                    failure_type=FailureType.config_error,
+                )
+            if status >= 300:
+                raise JobRequestRejected(status, f"Iterable rejected {method} {path} with HTTP {status}: {_excerpt(response)}")
+            if not response.content:
+                return {}
+            try:
+                return orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                raise AirbyteTracedException(
+                    message=f"Iterable's {path} answered with a body that is not JSON: {response.text[:80]!r}.",
+                    internal_message=f"non-JSON body on {path}",
+                    failure_type=FailureType.system_error,
+                ) from None
+
+    @staticmethod
+    def _gave_up(method: str, path: str, cause: str) -> AirbyteTracedException:
+        return AirbyteTracedException(
+            message=f"Iterable's export API failed {MAX_CALL_FAILURES + 1} times in a row on {method} {path} ({cause}).",
+            internal_message=cause,
+            failure_type=FailureType.transient_error,
+        )
+
+
+class JobRequestRejected(Exception):
+    """A 4xx other than 401/403/404/429 on a job call (for export/start: a data type Iterable does not know)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class FileFetcher:
+    """GET a pre-signed file URL: its own session (never the `Api-Key`), no redirects, https or loopback http only."""
+
+    timeout: tuple[float, float] = (30.0, 300.0)
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def get(self, url: str) -> requests.Response:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if not (parts.scheme == "https" and host) and not (parts.scheme == "http" and _is_loopback(host)):
+            raise AirbyteTracedException(
+                message=(
+                    f"Iterable listed an export file at a URL that is not https ({parts.scheme}://{host}); "
+                    "the connector does not download it."
+                ),
+                internal_message="file URL refused",
+                failure_type=FailureType.system_error,
+            )
+        try:
+            response = self.session.get(url, timeout=self.timeout, stream=True, allow_redirects=False)
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
+            raise _FileUnreadable(error.__class__.__name__) from None
+        if response.status_code == 200:
+            return response
+        status = response.status_code
+        response.close()
+        raise _FileUnreadable(f"HTTP {status}")
+
+
+class StartedJobs:
+    """The jobs this process started and has not finished (completed, failed or cancelled), with their client."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[int, JobApiClient] = {}
+        self._lock = threading.Lock()
+
+    def add(self, job_id: int, client: JobApiClient) -> None:
+        with self._lock:
+            self._jobs[job_id] = client
+
+    def discard(self, job_id: int) -> None:
+        with self._lock:
+            self._jobs.pop(job_id, None)
+
+    def ids(self) -> list[int]:
+        with self._lock:
+            return sorted(self._jobs)
+
+    def cancel(self, job_id: int) -> None:
+        """Cancel one job if this process started it and has not finished it; errors are logged, not raised."""
+        with self._lock:
+            client = self._jobs.pop(job_id, None)
+        if client is None:
+            return
+        try:
+            client.cancel(job_id)
+        except (AirbyteTracedException, JobRequestRejected, requests.exceptions.RequestException) as error:
+            LOGGER.warning(f"Could not cancel export job {job_id}: {error}")
+            return
+        LOGGER.info(f"Cancelled export job {job_id} (started by this sync, not fully read).")
+
+    def cancel_all(self) -> None:
+        for job_id in self.ids():
+            self.cancel(job_id)
+
+
+STARTED_JOBS = StartedJobs()
+
+
+def cancel_started_jobs() -> None:
+    """Cancel every export job this process started and has not finished (the console script's signal handler)."""
+    STARTED_JOBS.cancel_all()
+
+
+Decode = Callable[[requests.Response], Iterable[MutableMapping[str, Any]]]
+Fallback = Callable[[Window], Iterable[dict[str, Any]]]
+
+
+@dataclass
+class JobStats:
+    requests_before: int = 0
+    jobs: int = 0
+    files: int = 0
+    rows: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class JobRangeReader:
+    """The raw records of one range of one data type, read through export jobs (see module docstring).
+
+    `read(window, on_overlap, fallback)` yields decoded records (not yet transformed). Before anything that may
+    yield a record again — a failed job started again, a truncated range split, a range handed to `fallback` — it
+    calls `on_overlap()`, so the caller starts remembering what it emitted. A file whose body was cut is read
+    again from its start and its first records, already yielded, are skipped (a file's content does not change).
+    """
+
+    stream: str
+    data_type: str
+    client: JobApiClient
+    fetcher: FileFetcher
+    slots: threading.Semaphore
+    decode: Decode
+    started_jobs: StartedJobs = field(default_factory=lambda: STARTED_JOBS)
+    clock: Clock = time.monotonic
+    sleep: Sleep = time.sleep
+    max_job_attempts: int = 3
+    min_window: timedelta = timedelta(hours=1)
+    no_progress_limit: float = NO_PROGRESS_LIMIT
+    stats: JobStats = field(default_factory=JobStats)
+
+    def read(self, window: Window, on_overlap: Callable[[], None], fallback: Fallback) -> Iterator[dict[str, Any]]:
+        pending = [window]
+        failures: dict[Window, int] = {}
+        while pending:
+            current = pending.pop()
+            try:
+                truncated = yield from self._export(current)
+            except JobFailed as failure:
+                on_overlap()
+                failures[current] = failures.get(current, 0) + 1
+                if failures[current] >= self.max_job_attempts:
+                    LOGGER.warning(
+                        f"{self.stream}: export job for {describe(current)} failed {failures[current]} times "
+                        f"({failure}); reading this range with export/data.json instead."
+                    )
+                    yield from fallback(current)
+                else:
+                    LOGGER.warning(f"{self.stream}: export job for {describe(current)} failed ({failure}); starting it again.")
+                    pending.append(current)
+                continue
+            if truncated:
+                on_overlap()
+                start, end = current
+                if end - start < 2 * self.min_window:
+                    raise AirbyteTracedException(
+                        message=(
+                            f"Iterable truncated the export of {self.stream} (dataTypeName={self.data_type}) for "
+                            f"{describe(current)} UTC (over 100 GB) even for a range of {end - start}. No state was "
+                            "saved past this range."
+                        ),
+                        internal_message="exportTruncated on a minimal range",
+                        failure_type=FailureType.system_error,
+                    )
+                middle = start + timedelta(seconds=int((end - start).total_seconds()) // 2)
+                LOGGER.warning(
+                    f"{self.stream}: Iterable truncated the export job for {describe(current)}; exporting "
+                    f"{describe((start, middle))} and {describe((middle, end))} again without re-emitting records."
+                )
+                pending.extend([(middle, end), (start, middle)])
+
+    def _export(self, window: Window) -> Iterator[dict[str, Any]]:
+        """Start one job for `window`, yield the records of all its files; return whether it was truncated."""
+        with self.slots:
+            job_id = self.client.start(self.data_type, window)
+            self.started_jobs.add(job_id, self.client)
+            self.stats.jobs += 1
+            finished = False
+            try:
+                truncated = yield from self._read_job(job_id, window)
+                finished = True
+                return truncated
+            except JobFailed:
+                finished = True
+                raise
+            finally:
+                if finished:
+                    self.started_jobs.discard(job_id)
+                else:
+                    self.started_jobs.cancel(job_id)
+
+    def _read_job(self, job_id: int, window: Window) -> Iterator[dict[str, Any]]:
+        last_read: str | None = None  # the last file fully read
+        last_listed: str | None = None  # the last file name received in a listing
+        queue: deque[JobFile] = deque()
+        skip: dict[str, int] = {}  # records of a file already yielded before its body was cut
+        attempts: dict[str, int] = {}
+        state = ""
+        files = rows = size = 0
+        delay = FIRST_POLL_DELAY
+        progress_at = self.clock()
+        while True:
+            if not queue:
+                status = self.client.files(job_id, last_listed)
+                if status.state != state:
+                    state = status.state
+                    progress_at = self.clock()
+                    LOGGER.info(
+                        f"{self.stream}: export job {job_id} {describe(window)} is {state}: "
+                        f"{files} files, {rows} rows, {size} bytes read so far."
+                    )
+                if state in ("failed", "cancelled", "cancelling", "canceled"):
+                    raise JobFailed(f"job {job_id} is {state}")
+                queue.extend(status.files)
+                if status.files:
+                    last_listed = status.files[-1].name
+                    delay = FIRST_POLL_DELAY
+                    continue
+                if state == "completed":
+                    if status.truncated:
+                        LOGGER.warning(f"{self.stream}: export job {job_id} {describe(window)} was truncated by Iterable.")
+                    return status.truncated
+                if self.clock() - progress_at > self.no_progress_limit:
+                    raise JobFailed(f"job {job_id} made no progress for {self.no_progress_limit:.0f} s (still {state})")
+                self.sleep(delay)
+                delay = min(delay * 2, MAX_POLL_DELAY)
+                continue
+            job_file = queue.popleft()
+            began = self.clock()
+            counted = {"rows": 0, "bytes": 0}
+            try:
+                yield from self._read_file(job_file, skip, counted)
+            except _FileUnreadable as problem:
+                attempts[job_file.name] = attempts.get(job_file.name, 0) + 1
+                if attempts[job_file.name] >= MAX_FILE_ATTEMPTS:
+                    raise JobFailed(f"file {job_file.name} could not be read {MAX_FILE_ATTEMPTS} times ({problem})") from None
+                LOGGER.warning(
+                    f"{self.stream}: export job {job_id} file {job_file.name} unreadable ({problem}); "
+                    "listing the files again for fresh URLs."
+                )
+                queue.clear()
+                last_listed = last_read
+                continue
+            last_read = job_file.name
+            progress_at = self.clock()
+            files += 1
+            rows += counted["rows"]
+            size += counted["bytes"]
+            self.stats.files += 1
+            self.stats.rows += counted["rows"]
+            self.stats.bytes += counted["bytes"]
+            LOGGER.info(
+                f"{self.stream}: export job {job_id} file {job_file.name}: {counted['rows']} rows, "
+                f"{counted['bytes']} bytes in {self.clock() - began:.1f} s."
+            )
+
+    def _read_file(self, job_file: JobFile, skip: dict[str, int], counted: dict[str, int]) -> Iterator[dict[str, Any]]:
+        response = self.fetcher.get(job_file.url)
+        already = skip.get(job_file.name, 0)
+        seen = 0
+        try:
+            for record in self.decode(response):
+                seen += 1
+                if seen <= already:
+                    continue
+                skip[job_file.name] = seen
+                counted["rows"] += 1
+                yield cast(dict[str, Any], record)
+            counted["bytes"] = _bytes_read(response)
+        except MalformedLineError as error:
+            raise AirbyteTracedException(
+                message=(
+                    f"Iterable's export file {job_file.name} of {self.stream} (dataTypeName={self.data_type}) has "
+                    f"line {error.line_number} that is not a JSON object: {error.excerpt!r}. The sync stops rather "
+                    "than skip data; if this repeats, report it to Iterable."
+                ),
+                internal_message=str(error),
+                failure_type=FailureType.system_error,
+            ) from error
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+            TruncatedBodyError,
+        ) as error:
+            raise _FileUnreadable(f"body cut after {seen} records: {error.__class__.__name__}") from None
+        finally:
+            response.close()
+
+
+def _bytes_read(response: requests.Response) -> int:
+    raw = getattr(response, "raw", None)
+    told = getattr(raw, "tell", None)
+    if callable(told):
+        try:
+            return int(told())
+        except (OSError, ValueError, TypeError):
+            pass
+    length = response.headers.get("Content-Length", "")
+    return int(length) if length.isdigit() else 0
+
+
+@dataclass
+class JobServices:
+    """What every export stream of one process shares for export jobs: the budget, the slots and the client."""
+
+    client: JobApiClient
+    fetcher: FileFetcher
+    slots: threading.Semaphore
+    max_concurrent: int
+
+
+_SERVICES: dict[tuple[str, str, int], JobServices] = {}
+_SERVICES_LOCK = threading.Lock()
+_THROTTLE = ExportThrottle(limit=1, period=JOB_CALL_SPACING)
+
+
+def job_services(config: Mapping[str, Any]) -> JobServices:
+    """The process-wide job services for this config's API base (one throttle for every job call of the process)."""
+    max_concurrent = int(config.get("max_concurrent_export_jobs", 4))
+    key = (str(config["api_base"]), str(config["api_key"]), max_concurrent)
+    with _SERVICES_LOCK:
+        services = _SERVICES.get(key)
+        if services is None:
+            services = JobServices(
+                client=JobApiClient(api_base=key[0], api_key=key[1], throttle=_THROTTLE),
+                fetcher=FileFetcher(),
+                slots=threading.BoundedSemaphore(max_concurrent),
+                max_concurrent=max_concurrent,
+            )
+            _SERVICES[key] = services
+        return services
