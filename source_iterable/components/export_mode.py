@@ -4,7 +4,7 @@
 field) weighs the projected seconds of the whole sync, because both paths are limited per project, not per stream:
 - synchronous: every window of every stream on that path shares `export_requests_per_minute` (Iterable: 4/min); the
   first minute's requests leave at once, each further one waits 60/rpm s;
-- jobs: every job API call of the process shares 1 per `JOB_CALL_SPACING` s (a start, at least two file listings:
+- jobs: every job API call of the process shares `export_job_requests_per_second` (0.9) (a start, at least two file listings:
   one while running, one empty page after completion), and at most `max_concurrent_export_jobs` jobs process at a
   time, each taking about `export_job_latency_seconds` (Iterable does not document it: an estimate, configurable).
 The two paths run side by side, so a plan costs the longer of its two sides. Three plans are weighed: by range
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from source_iterable.components.export_jobs import JOB_CALL_SPACING
+from source_iterable.components.export_jobs import JOB_REQUESTS_PER_SECOND
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -54,6 +54,7 @@ class ExportSettings:
     requests_per_minute: int = 4
     max_concurrent_jobs: int = 4
     job_latency_seconds: float = DEFAULT_JOB_LATENCY_SECONDS
+    job_requests_per_second: float = JOB_REQUESTS_PER_SECOND
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "ExportSettings":
@@ -64,6 +65,7 @@ class ExportSettings:
             requests_per_minute=int(config.get("export_requests_per_minute", 4)),
             max_concurrent_jobs=int(config.get("max_concurrent_export_jobs", 4)),
             job_latency_seconds=float(config.get("export_job_latency_seconds", DEFAULT_JOB_LATENCY_SECONDS)),
+            job_requests_per_second=float(config.get("export_job_requests_per_second", JOB_REQUESTS_PER_SECOND)),
         )
 
 
@@ -81,7 +83,7 @@ def jobs_seconds(jobs: int, settings: ExportSettings) -> float:
     """Seconds the jobs path takes for `jobs` jobs: its paced API calls plus the jobs' processing, 4 at a time."""
     if jobs == 0:
         return 0.0
-    calls = jobs * JOB_CALLS_PER_JOB * JOB_CALL_SPACING
+    calls = jobs * JOB_CALLS_PER_JOB / settings.job_requests_per_second
     return calls + math.ceil(jobs / settings.max_concurrent_jobs) * settings.job_latency_seconds
 
 

@@ -26,6 +26,8 @@ from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from isodate import parse_duration  # type: ignore[import-untyped]
 
+from source_iterable.components.export_jobs import JobRangeReader, job_services
+from source_iterable.components.export_mode import EXPORT_PATHS_KEY, JOBS
 from source_iterable.components.jsonl import MalformedLineError, TruncatedBodyError
 from source_iterable.components.throttle import ExportThrottle, shared_throttle
 from source_iterable.record_batch import DELIVERY, RecordBatcher
@@ -158,12 +160,16 @@ class ExportWindowRetriever(Retriever):
         attempts: dict[Window, int] = {}
         pending: list[Window] = [(start, end)]
         batcher = RecordBatcher(self.name) if DELIVERY.enabled else None
+        overlap = [False]
         try:
             while pending:
                 window = pending.pop()
                 count = 0
                 try:
-                    for record in self._read_window(window, stream_slice):
+                    for record in self._records(window, stream_slice, overlap):
+                        if overlap[0] and seen is None:
+                            seen = set(emitted)
+                            emitted = array("q")
                         key = self._key_of(record)
                         if seen is None:
                             emitted.append(key)
@@ -190,6 +196,38 @@ class ExportWindowRetriever(Retriever):
                 yield batch
             batcher.wait_until_delivered()
         self._complete(stream_slice, end)
+
+    def _records(self, window: Window, stream_slice: StreamSlice, overlap: list[bool]) -> Iterable[dict[str, Any]]:
+        if self.config.get(EXPORT_PATHS_KEY, {}).get(self.name) != JOBS:
+            return self._read_window(window, stream_slice)
+        services = job_services(self.config)
+        reader = JobRangeReader(
+            stream=self.name,
+            data_type=self._data_type,
+            client=services.client,
+            fetcher=services.fetcher,
+            slots=services.slots,
+            records_of=lambda response: self._transformed(response, stream_slice),
+        )
+
+        def fallback(range_: Window) -> Iterable[dict[str, Any]]:
+            step = timedelta(days=int(self.config.get("window_days", 30)))
+            cursor = range_[0]
+            while cursor < range_[1]:
+                yield from self._read_window((cursor, min(cursor + step, range_[1])), stream_slice)
+                cursor += step
+
+        def on_overlap() -> None:
+            overlap[0] = True
+
+        return reader.read(window, on_overlap, fallback)
+
+    def _transformed(self, response: requests.Response, stream_slice: StreamSlice) -> Iterable[dict[str, Any]]:
+        for decoded in self.decoder.decode(response):
+            record = cast(dict[str, Any], decoded)
+            for transformation in self.transformations:
+                transformation.transform(record, config=self.config, stream_slice=stream_slice)
+            yield record
 
     def _key_of(self, record: Mapping[str, Any]) -> int:
         fields = self._key_fields

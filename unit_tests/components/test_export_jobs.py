@@ -65,7 +65,7 @@ def a_reader(clock: FakeClock, started: StartedJobs, slots: threading.Semaphore 
         client=client or a_client(clock),
         fetcher=FileFetcher(),
         slots=slots or threading.Semaphore(4),
-        decode=StrictJsonlDecoder(parameters={}).decode,
+        records_of=StrictJsonlDecoder(parameters={}).decode,
         started_jobs=started,
         clock=clock,
         sleep=clock.sleep,
