@@ -289,10 +289,16 @@ class StartedJobs:
     def __init__(self) -> None:
         self._jobs: dict[int, JobApiClient] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     def add(self, job_id: int, client: JobApiClient) -> None:
+        """Remember a job just started; after `cancel_all` (the process is ending) it is cancelled at once."""
         with self._lock:
             self._jobs[job_id] = client
+            closed = self._closed
+        if closed:
+            self.cancel(job_id)
+            raise JobFailed(f"job {job_id} started while the sync was being interrupted")
 
     def discard(self, job_id: int) -> None:
         with self._lock:
@@ -316,6 +322,9 @@ class StartedJobs:
         LOGGER.info(f"Cancelled export job {job_id} (started by this sync, not fully read).")
 
     def cancel_all(self) -> None:
+        """Cancel every job not finished, and any job started from now on (the process is ending)."""
+        with self._lock:
+            self._closed = True
         for job_id in self.ids():
             self.cancel(job_id)
 
