@@ -49,7 +49,10 @@ class FileHost:
     """Serves job files over its own loopback port; see the module docstring for its answers."""
 
     def __init__(
-        self, jobs: ExportJobs, secrets: tuple[str, ...], claim_fault: Callable[[str, Mapping[str, list[str]]], Fault | None]
+        self,
+        jobs: ExportJobs,
+        secrets: tuple[str, ...],
+        claim_fault: Callable[[str, Mapping[str, list[str]]], Fault | None],
     ) -> None:
         self.jobs = jobs
         self.requests: list[FileHostRequest] = []
@@ -90,7 +93,7 @@ class FileHost:
 
     def _answer(self, method: str, raw_path: str, api_key_header: bool) -> Response:
         if api_key_header:
-            self.jobs.counters["file_requests_with_api_key"] += 1
+            self.jobs.count("file_requests_with_api_key")
             return _s3_error("AccessDenied", "Access Denied: a pre-signed URL takes no Api-Key header")
         if method != "GET":
             return _s3_error("MethodNotAllowed", "The specified method is not allowed against this resource.", 405)
@@ -99,7 +102,9 @@ class FileHost:
         params = parse_qs(parts.query)
         expires, signature = params.get("Expires", [""])[0], params.get("Signature", [""])[0]
         if len(segments) != 2 or not expires or not signature:
-            return _s3_error("AccessDenied", "Query-string authentication requires the Signature and Expires parameters")
+            return _s3_error(
+                "AccessDenied", "Query-string authentication requires the Signature and Expires parameters"
+            )
         job_id, name = segments
         verdict, file = self.jobs.signed_file(job_id, name, expires, signature)
         if verdict == "signature":
@@ -108,11 +113,11 @@ class FileHost:
                 "The request signature we calculated does not match the signature you provided.",
             )
         if verdict == "expired":
-            self.jobs.counters["file_requests_expired"] += 1
+            self.jobs.count("file_requests_expired")
             return _s3_error("AccessDenied", "Request has expired")
         if file is None:
             return _s3_error("NoSuchKey", "The specified key does not exist.", 404)
-        self.jobs.counters["files_served"] += 1
+        self.jobs.count("files_served")
         response = Response(200, _read(file.path), content_type="application/x-json-stream",
                             headers={"Content-Length": str(file.size)})
         fault = self._claim_fault(FILE_HOST, {

@@ -173,6 +173,10 @@ class ExportJobs:
         with self._lock:
             self._faults.clear()
 
+    def count(self, name: str) -> None:
+        with self._lock:
+            self.counters[name] += 1
+
     def snapshot(self) -> list[JobView]:
         """Every job, oldest first, as of now."""
         with self._lock:
@@ -345,7 +349,8 @@ class ExportJobs:
 
     def _sign(self, job_id: int, name: str, expires: float) -> str:
         stamp = f"{expires:.3f}"
-        return f"{self.file_host_url}/{job_id}/{name}?Expires={stamp}&Signature={self._signature(str(job_id), name, stamp)}"
+        signature = self._signature(str(job_id), name, stamp)
+        return f"{self.file_host_url}/{job_id}/{name}?Expires={stamp}&Signature={signature}"
 
 
 def _write_files(chunks: Iterable[bytes], directory: Path, pattern: str, limit: int) -> list[JobFile]:
