@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from integration_tests.emulator import Dataset, Emulator, ExportJobSettings, faults
+from integration_tests.emulator import Dataset, Emulator, ExportJobSettings, faults, scaled_rate_limits
 
 JSONL = "application/x-json-stream"
 YEAR = {"startDateTime": "2025-01-01 00:00:00", "endDateTime": "2026-01-01 00:00:00"}
@@ -305,6 +305,18 @@ def test_the_job_limit_is_configurable_like_the_others(clock):
         assert [client.files_response(job_id).status_code for _ in range(3)] == [200, 200, 429]
 
 
+def test_scaled_rate_limits_shorten_every_window_by_the_factor(clock):
+    limits = scaled_rate_limits(10)
+    assert (limits["export"], limits["export_jobs"]) == ((4, 6.0), (1, 0.1))
+    with start_emulator(clock, rate_limits=limits) as emu:
+        client = Jobs(emu, clock)
+        job_id = client.start()
+        clock.now = 0.09
+        assert client.files_response(job_id).status_code == 429
+        clock.now = 0.1
+        assert client.files_response(job_id).status_code == 200
+
+
 def test_at_most_four_jobs_run_and_the_fifth_waits_for_a_free_slot(jobs):
     job_ids = [jobs.start() for _ in range(5)]
     jobs.clock.now = 1.0
@@ -351,7 +363,8 @@ def test_a_file_url_past_its_expiry_is_403_request_has_expired_and_a_fresh_listi
     jobs.clock.now = 3.0 + 1800
     expired = requests.get(url, timeout=10)
     assert expired.status_code == 403
-    assert b"<Code>AccessDenied</Code><Message>Request has expired</Message>" in expired.content
+    assert b"<Code>AccessDenied</Code><Message>Request has expired</Message><Expires>1803.000</Expires>" in (
+        expired.content)
     fresh = jobs.files(job_id)["files"][0]["url"]
     assert jobs.download(fresh).count(b"\n") > 0
 

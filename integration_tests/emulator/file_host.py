@@ -13,6 +13,7 @@ import contextlib
 import socket
 import threading
 import time
+from xml.sax.saxutils import escape
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,10 +37,10 @@ class FileHostRequest:
     at: float
 
 
-def _s3_error(code: str, message: str, status: int = 403) -> Response:
+def _s3_error(code: str, message: str, status: int = 403, details: str = "") -> Response:
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message>"
+        f"<Error><Code>{code}</Code><Message>{message}</Message>{details}"
         "<RequestId>EMULATOR0REQUEST</RequestId><HostId>iterable-emulator-file-host</HostId></Error>"
     )
     return Response(status, body.encode(), content_type="application/xml")
@@ -114,7 +115,7 @@ class FileHost:
             )
         if verdict == "expired":
             self.jobs.count("file_requests_expired")
-            return _s3_error("AccessDenied", "Request has expired")
+            return _s3_error("AccessDenied", "Request has expired", details=f"<Expires>{escape(expires)}</Expires>")
         if file is None:
             return _s3_error("NoSuchKey", "The specified key does not exist.", 404)
         self.jobs.count("files_served")
