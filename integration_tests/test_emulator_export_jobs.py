@@ -110,6 +110,15 @@ def test_a_job_is_enqueued_then_running_then_lists_one_more_file_every_step_then
     ]
 
 
+def test_the_job_view_tells_when_it_started_each_file_was_ready_and_it_ended(jobs):
+    job_id = jobs.start()
+    assert [(view.state, view.started_at, view.ends_at) for view in jobs.emu.jobs()] == [("Enqueued", None, None)]
+    jobs.download(jobs.at(3.0, job_id)["files"][0]["url"])
+    view = jobs.emu.jobs()[0]
+    assert (view.started_at, view.files_ready_at, view.ends_at) == (1.0, (3.0, 5.0, 7.0, 9.0), 9.0)
+    assert [request.emulator_time for request in jobs.emu.file_host_requests] == [3.0]
+
+
 def test_a_listing_has_iterables_shape(jobs):
     job_id = jobs.start()
     body = jobs.at(3.0, job_id)

@@ -35,6 +35,8 @@ class FileHostRequest:
     key_seen: bool
     status: int
     at: float
+    # The emulator's clock at arrival: compare with JobView.started_at, ends_at, files_ready_at.
+    emulator_time: float
 
 
 def _s3_error(code: str, message: str, status: int = 403, details: str = "") -> Response:
@@ -88,7 +90,7 @@ class FileHost:
         response = self._answer(method, raw_path, api_key_header)
         self.requests.append(FileHostRequest(
             method, urlsplit(raw_path).path, api_key_header, any(secret in seen for secret in self._secrets),
-            response.status, time.time(),
+            response.status, time.time(), self.jobs.now(),
         ))
         return response
 

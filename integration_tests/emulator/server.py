@@ -7,6 +7,7 @@ The Host header is ignored, so US and EU hosts' paths answer the same.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import re
@@ -351,7 +352,7 @@ class Emulator:
                 for r in self.file_host.requests
             ])
         if path == "/_emulator/jobs" and method == "GET":
-            return json_response([view.__dict__ for view in self.jobs()])
+            return json_response([dataclasses.asdict(view) for view in self.jobs()])
         if path == "/_emulator/requests" and method == "GET":
             return json_response([
                 {"method": r.method, "path": r.path, "params": r.params, "status": r.status, "key_ok": r.key_ok}

@@ -127,7 +127,7 @@ class ExportJob:
 
 @dataclass(frozen=True)
 class JobView:
-    """A job as tests see it (canonical state names)."""
+    """A job as tests see it (canonical state names; times on the emulator's clock, None before it runs)."""
 
     id: int
     data_type: str
@@ -137,6 +137,9 @@ class JobView:
     files_listed: int
     files_total: int
     truncated: bool
+    started_at: float | None
+    ends_at: float | None
+    files_ready_at: tuple[float, ...]
 
 
 class ExportJobs:
@@ -173,6 +176,9 @@ class ExportJobs:
         with self._lock:
             self._faults.clear()
 
+    def now(self) -> float:
+        return self._clock()
+
     def count(self, name: str) -> None:
         with self._lock:
             self.counters[name] += 1
@@ -185,7 +191,8 @@ class ExportJobs:
             return [
                 JobView(job.id, job.fields["dataTypeName"], job.fields.get("startDateTime"),
                         job.fields.get("endDateTime"), job.state(now), len(job.listed(now)), len(job.files),
-                        job.truncated)
+                        job.truncated, job.started, job.finish if job.started is not None else None,
+                        tuple(job.ready))
                 for job in self._jobs.values()
             ]
 
