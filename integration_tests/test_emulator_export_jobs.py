@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from integration_tests.emulator import Dataset, Emulator, ExportJobSettings, faults, scaled_rate_limits
+from integration_tests.emulator.dataset import DATA_TYPES
 
 JSONL = "application/x-json-stream"
 YEAR = {"startDateTime": "2025-01-01 00:00:00", "endDateTime": "2026-01-01 00:00:00"}
@@ -154,6 +155,11 @@ def test_a_jobs_files_hold_exactly_the_data_json_body_for_the_same_range(jobs, d
     expected = data_json(jobs.emu, data_type, **window)
     assert expected.count(b"\n") > 2
     assert jobs.all_bytes(jobs.start(data_type, **window)) == expected
+
+
+def test_every_export_type_can_be_exported_by_a_job(jobs):
+    for data_type in [*DATA_TYPES, "user"]:
+        assert jobs.all_bytes(jobs.start(data_type)) == data_json(jobs.emu, data_type, **YEAR), data_type
 
 
 def test_a_job_includes_its_start_and_excludes_its_end(jobs):
