@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from integration_tests.emulator import Dataset, Emulator, ExportJobSettings, faults
+from integration_tests.emulator import Dataset, Emulator, ExportJobSettings, faults, scaled_rate_limits
+from integration_tests.emulator.dataset import DATA_TYPES
 
 JSONL = "application/x-json-stream"
 YEAR = {"startDateTime": "2025-01-01 00:00:00", "endDateTime": "2026-01-01 00:00:00"}
@@ -110,6 +111,15 @@ def test_a_job_is_enqueued_then_running_then_lists_one_more_file_every_step_then
     ]
 
 
+def test_the_job_view_tells_when_it_started_each_file_was_ready_and_it_ended(jobs):
+    job_id = jobs.start()
+    assert [(view.state, view.started_at, view.ends_at) for view in jobs.emu.jobs()] == [("Enqueued", None, None)]
+    jobs.download(jobs.at(3.0, job_id)["files"][0]["url"])
+    view = jobs.emu.jobs()[0]
+    assert (view.started_at, view.files_ready_at, view.ends_at) == (1.0, (3.0, 5.0, 7.0, 9.0), 9.0)
+    assert [request.emulator_time for request in jobs.emu.file_host_requests] == [3.0]
+
+
 def test_a_listing_has_iterables_shape(jobs):
     job_id = jobs.start()
     body = jobs.at(3.0, job_id)
@@ -145,6 +155,11 @@ def test_a_jobs_files_hold_exactly_the_data_json_body_for_the_same_range(jobs, d
     expected = data_json(jobs.emu, data_type, **window)
     assert expected.count(b"\n") > 2
     assert jobs.all_bytes(jobs.start(data_type, **window)) == expected
+
+
+def test_every_export_type_can_be_exported_by_a_job(jobs):
+    for data_type in [*DATA_TYPES, "user"]:
+        assert jobs.all_bytes(jobs.start(data_type)) == data_json(jobs.emu, data_type, **YEAR), data_type
 
 
 def test_a_job_includes_its_start_and_excludes_its_end(jobs):
@@ -305,6 +320,18 @@ def test_the_job_limit_is_configurable_like_the_others(clock):
         assert [client.files_response(job_id).status_code for _ in range(3)] == [200, 200, 429]
 
 
+def test_scaled_rate_limits_shorten_every_window_by_the_factor(clock):
+    limits = scaled_rate_limits(10)
+    assert (limits["export"], limits["export_jobs"]) == ((4, 6.0), (1, 0.1))
+    with start_emulator(clock, rate_limits=limits) as emu:
+        client = Jobs(emu, clock)
+        job_id = client.start()
+        clock.now = 0.09
+        assert client.files_response(job_id).status_code == 429
+        clock.now = 0.1
+        assert client.files_response(job_id).status_code == 200
+
+
 def test_at_most_four_jobs_run_and_the_fifth_waits_for_a_free_slot(jobs):
     job_ids = [jobs.start() for _ in range(5)]
     jobs.clock.now = 1.0
@@ -351,7 +378,8 @@ def test_a_file_url_past_its_expiry_is_403_request_has_expired_and_a_fresh_listi
     jobs.clock.now = 3.0 + 1800
     expired = requests.get(url, timeout=10)
     assert expired.status_code == 403
-    assert b"<Code>AccessDenied</Code><Message>Request has expired</Message>" in expired.content
+    assert b"<Code>AccessDenied</Code><Message>Request has expired</Message><Expires>1803.000</Expires>" in (
+        expired.content)
     fresh = jobs.files(job_id)["files"][0]["url"]
     assert jobs.download(fresh).count(b"\n") > 0
 

@@ -13,9 +13,9 @@ from . import faults
 from .dataset import EXPORT_END, EXPORT_START, Dataset
 from .file_host import FileHostRequest
 from .handlers.jobs import ExportJobSettings, JobView
-from .server import REAL_RATE_LIMITS, Emulator, LoggedRequest
+from .server import REAL_RATE_LIMITS, Emulator, LoggedRequest, scaled_rate_limits
 
 __all__ = [
     "EXPORT_END", "EXPORT_START", "REAL_RATE_LIMITS", "Dataset", "Emulator", "ExportJobSettings", "FileHostRequest",
-    "JobView", "LoggedRequest", "faults",
+    "JobView", "LoggedRequest", "faults", "scaled_rate_limits",
 ]

@@ -13,7 +13,7 @@ listing when it is served), matched on the job's `dataTypeName`, `startDateTime`
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 

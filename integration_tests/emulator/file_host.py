@@ -13,6 +13,7 @@ import contextlib
 import socket
 import threading
 import time
+from xml.sax.saxutils import escape
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,12 +35,14 @@ class FileHostRequest:
     key_seen: bool
     status: int
     at: float
+    # The emulator's clock at arrival: compare with JobView.started_at, ends_at, files_ready_at.
+    emulator_time: float
 
 
-def _s3_error(code: str, message: str, status: int = 403) -> Response:
+def _s3_error(code: str, message: str, status: int = 403, details: str = "") -> Response:
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message>"
+        f"<Error><Code>{code}</Code><Message>{message}</Message>{details}"
         "<RequestId>EMULATOR0REQUEST</RequestId><HostId>iterable-emulator-file-host</HostId></Error>"
     )
     return Response(status, body.encode(), content_type="application/xml")
@@ -49,7 +52,10 @@ class FileHost:
     """Serves job files over its own loopback port; see the module docstring for its answers."""
 
     def __init__(
-        self, jobs: ExportJobs, secrets: tuple[str, ...], claim_fault: Callable[[str, Mapping[str, list[str]]], Fault | None]
+        self,
+        jobs: ExportJobs,
+        secrets: tuple[str, ...],
+        claim_fault: Callable[[str, Mapping[str, list[str]]], Fault | None],
     ) -> None:
         self.jobs = jobs
         self.requests: list[FileHostRequest] = []
@@ -84,13 +90,13 @@ class FileHost:
         response = self._answer(method, raw_path, api_key_header)
         self.requests.append(FileHostRequest(
             method, urlsplit(raw_path).path, api_key_header, any(secret in seen for secret in self._secrets),
-            response.status, time.time(),
+            response.status, time.time(), self.jobs.now(),
         ))
         return response
 
     def _answer(self, method: str, raw_path: str, api_key_header: bool) -> Response:
         if api_key_header:
-            self.jobs.counters["file_requests_with_api_key"] += 1
+            self.jobs.count("file_requests_with_api_key")
             return _s3_error("AccessDenied", "Access Denied: a pre-signed URL takes no Api-Key header")
         if method != "GET":
             return _s3_error("MethodNotAllowed", "The specified method is not allowed against this resource.", 405)
@@ -99,7 +105,9 @@ class FileHost:
         params = parse_qs(parts.query)
         expires, signature = params.get("Expires", [""])[0], params.get("Signature", [""])[0]
         if len(segments) != 2 or not expires or not signature:
-            return _s3_error("AccessDenied", "Query-string authentication requires the Signature and Expires parameters")
+            return _s3_error(
+                "AccessDenied", "Query-string authentication requires the Signature and Expires parameters"
+            )
         job_id, name = segments
         verdict, file = self.jobs.signed_file(job_id, name, expires, signature)
         if verdict == "signature":
@@ -108,11 +116,11 @@ class FileHost:
                 "The request signature we calculated does not match the signature you provided.",
             )
         if verdict == "expired":
-            self.jobs.counters["file_requests_expired"] += 1
-            return _s3_error("AccessDenied", "Request has expired")
+            self.jobs.count("file_requests_expired")
+            return _s3_error("AccessDenied", "Request has expired", details=f"<Expires>{escape(expires)}</Expires>")
         if file is None:
             return _s3_error("NoSuchKey", "The specified key does not exist.", 404)
-        self.jobs.counters["files_served"] += 1
+        self.jobs.count("files_served")
         response = Response(200, _read(file.path), content_type="application/x-json-stream",
                             headers={"Content-Length": str(file.size)})
         fault = self._claim_fault(FILE_HOST, {

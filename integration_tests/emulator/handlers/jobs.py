@@ -127,7 +127,7 @@ class ExportJob:
 
 @dataclass(frozen=True)
 class JobView:
-    """A job as tests see it (canonical state names)."""
+    """A job as tests see it (canonical state names; times on the emulator's clock, None before it runs)."""
 
     id: int
     data_type: str
@@ -137,6 +137,9 @@ class JobView:
     files_listed: int
     files_total: int
     truncated: bool
+    started_at: float | None
+    ends_at: float | None
+    files_ready_at: tuple[float, ...]
 
 
 class ExportJobs:
@@ -173,6 +176,13 @@ class ExportJobs:
         with self._lock:
             self._faults.clear()
 
+    def now(self) -> float:
+        return self._clock()
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            self.counters[name] += 1
+
     def snapshot(self) -> list[JobView]:
         """Every job, oldest first, as of now."""
         with self._lock:
@@ -181,7 +191,8 @@ class ExportJobs:
             return [
                 JobView(job.id, job.fields["dataTypeName"], job.fields.get("startDateTime"),
                         job.fields.get("endDateTime"), job.state(now), len(job.listed(now)), len(job.files),
-                        job.truncated)
+                        job.truncated, job.started, job.finish if job.started is not None else None,
+                        tuple(job.ready))
                 for job in self._jobs.values()
             ]
 
@@ -345,7 +356,8 @@ class ExportJobs:
 
     def _sign(self, job_id: int, name: str, expires: float) -> str:
         stamp = f"{expires:.3f}"
-        return f"{self.file_host_url}/{job_id}/{name}?Expires={stamp}&Signature={self._signature(str(job_id), name, stamp)}"
+        signature = self._signature(str(job_id), name, stamp)
+        return f"{self.file_host_url}/{job_id}/{name}?Expires={stamp}&Signature={signature}"
 
 
 def _write_files(chunks: Iterable[bytes], directory: Path, pattern: str, limit: int) -> list[JobFile]:
