@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from integration_tests.emulator import EXPORT_START, Dataset, Emulator, faults
+from integration_tests.emulator.server import RateLimiter
 from integration_tests.emulator.dataset import DATA_TYPES, EMPTY_TEMPLATE_COMBOS, METRIC_COLUMNS, iterable_time
 
 EXPORT = "/api/export/data.json"
@@ -352,6 +353,32 @@ def test_the_rate_window_slides_with_the_injected_clock():
         now[0] = 59.0
         assert get(emu, EXPORT, dataTypeName="emailSend", **WHOLE_YEAR).status_code == 429
         now[0] = 60.0
+        assert get(emu, EXPORT, dataTypeName="emailSend", **WHOLE_YEAR).status_code == 429
+        now[0] = 60.001
+        assert get(emu, EXPORT, dataTypeName="emailSend", **WHOLE_YEAR).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "arrivals, allowed",
+    [
+        pytest.param([0.0, 30.0, 60.0], [True, True, False], id="exactly-a-window-later-is-still-inside"),
+        pytest.param([0.0, 30.0, 60.001], [True, True, True], id="just-past-the-window-is-allowed"),
+        pytest.param([0.0, 30.0, 59.0, 90.0], [True, True, False, True], id="refused-calls-do-not-count"),
+        pytest.param([30.0, 0.0, 60.0], [True, True, False], id="counted-by-arrival-even-when-checked-out-of-order"),
+    ],
+)
+def test_the_rate_limiter_is_a_strict_sliding_window_on_arrival_time(arrivals, allowed):
+    limiter = RateLimiter({"export": (2, 60)}, clock=lambda: 1_000.0)
+    assert [limiter.allow("export", "export", at) for at in arrivals] == allowed
+
+
+def test_the_arrival_is_stamped_before_the_handler_works():
+    now = [0.0]
+    with Emulator(Dataset(seed=7), rate_limits={"export": (1, 60)}, clock=lambda: now[0]) as emu:
+        # The handler of the first request takes 30 s on the emulator's clock (the stall advances it).
+        emu.inject(faults.stall(seconds=30, wait=lambda seconds: now.__setitem__(0, now[0] + seconds)))
+        assert get(emu, EXPORT, dataTypeName="emailSend", **WHOLE_YEAR).status_code == 200
+        now[0] = 60.5  # 60.5 s after the first arrived, 30.5 s after it was answered
         assert get(emu, EXPORT, dataTypeName="emailSend", **WHOLE_YEAR).status_code == 200
 
 
@@ -363,6 +390,36 @@ def test_error_500_hits_only_the_matching_window_and_only_the_given_times(emulat
     retried = get(emulator, EXPORT, dataTypeName="emailSend", **WHOLE_YEAR)
     assert [other.status_code, failed.status_code, retried.status_code] == [200, 500, 200]
     assert failed.json() == {"msg": faults.GENERIC_ERROR_MSG, "code": "GenericError", "params": None}
+
+
+def test_first_attempt_fails_answers_500_once_per_distinct_url_whatever_the_parameter_order(emulator):
+    emulator.inject(faults.first_attempt_fails())
+    january = {"dataTypeName": "emailSend", "startDateTime": "2025-01-01 00:00:00", "endDateTime": "2025-02-01 00:00:00"}
+    reordered = dict(reversed(list(january.items())))
+    february = {**january, "startDateTime": "2025-02-01 00:00:00", "endDateTime": "2025-03-01 00:00:00"}
+    statuses = [get(emulator, EXPORT, **params).status_code for params in (january, reordered, february, february)]
+    assert statuses == [500, 200, 500, 200]
+    assert get(emulator, EXPORT, dataTypeName="emailOpen", **WHOLE_YEAR).status_code == 500
+
+
+def test_first_attempt_fails_combines_with_bodies_cut_after_n_lines(emulator):
+    emulator.inject(faults.first_attempt_fails())
+    emulator.inject(faults.drop_mid_body(after_lines=5, times=None, cut_only_longer=True))
+    year, short = {"dataTypeName": "emailSend", **WHOLE_YEAR}, {
+        "dataTypeName": "emailSend", "startDateTime": "2025-01-01 00:00:00", "endDateTime": "2025-02-01 00:00:00"}
+    assert get(emulator, EXPORT, **year).status_code == 500
+    response = requests.get(f"{emulator.url}{EXPORT}", params=year, headers={"Api-Key": emulator.api_key},
+                            stream=True, timeout=10)
+    lines = []
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        for line in response.iter_lines():
+            lines.append(line)
+    assert len(lines) == 5 and all(json.loads(line) for line in lines)
+    assert get(emulator, EXPORT, **short).status_code == 500
+    expected = [event for event in emulator.dataset.events["emailSend"] if event["createdAt"] < "2025-02-01"]
+    assert 0 < len(expected) <= 5
+    assert len(export_lines(emulator, "emailSend", startDateTime=short["startDateTime"],
+                            endDateTime=short["endDateTime"])) == len(expected)
 
 
 def test_rate_limited_fault_sends_retry_after(emulator):

@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 METADATA_PATH = ROOT / "metadata.yaml"
 SCHEMA_PATH = Path(__file__).parent / "resource" / "metadata" / "ConnectorMetadataDefinitionV0.schema.json"
 
-# The longest stretch without any message: a full 60 s slot of the 4-per-minute export throttle, then the wait for
+# The longest stretch without any message: a full 61 s slot of the 4-per-minute export throttle, then the wait for
 # the first byte of an export, bounded by the longest read timeout of the manifest's requesters (the retriever logs
 # when a window times out). Without any read timeout, budget the minutes Iterable can take: 15.
-EXPORT_THROTTLE_WAIT_S = 60
+EXPORT_THROTTLE_WAIT_S = 61
 FIRST_BYTE_WITHOUT_TIMEOUT_S = 15 * 60
 
 

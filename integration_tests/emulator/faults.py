@@ -8,6 +8,11 @@ Requests to the export file host are matched with `path=FILE_HOST` and the param
 `file` (so `drop_mid_body(path=FILE_HOST)` cuts a file download). Export-job faults (`failed_job`,
 `truncated_export`, `restarted_job`, `expiring_urls`) are `JobFault`s: they shape a job when it starts (or a file
 listing when it is served), matched on the job's `dataTypeName`, `startDateTime`, `endDateTime` as sent.
+
+Faults combine: the emulator offers a request to every fault in injection order until one that answers on its
+own (an error status) claims it; the body faults claimed on the way (`drop_mid_body`, `malformed_line`, `stall`)
+wrap it and alter only a 200. So `first_attempt_fails` + `drop_mid_body(times=None, cut_only_longer=True)` is
+"the first attempt of every URL fails with 500, and every body longer than N lines is cut".
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ class Fault:
     match: Mapping[str, str] = field(default_factory=dict)
     times: int | None = 1
     hits: int = 0
+    # True for faults that call the handler and alter its answer: later faults may still claim the request.
+    passes_through: bool = False
+    # An extra condition on (path, params), checked last, under the fault's lock.
+    select: Callable[[str, Mapping[str, list[str]]], bool] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def claim(self, path: str, params: Mapping[str, list[str]]) -> bool:
@@ -52,8 +61,15 @@ class Fault:
         with self._lock:
             if self.times is not None and self.hits >= self.times:
                 return False
+            if self.select is not None and not self.select(path, params):
+                return False
             self.hits += 1
             return True
+
+
+def distinct_url(path: str, params: Mapping[str, list[str]]) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """A URL's identity for `first_attempt_fails`: the path and the sorted query (order of parameters ignored)."""
+    return path, tuple(sorted((key, tuple(values)) for key, values in params.items()))
 
 
 def error_500(path: str = EXPORT_PATH, times: int | None = 1, match: Mapping[str, str] | None = None) -> Fault:
@@ -63,6 +79,23 @@ def error_500(path: str = EXPORT_PATH, times: int | None = 1, match: Mapping[str
         return error_response(500, "GenericError", GENERIC_ERROR_MSG, params=None)
 
     return Fault("error_500", path, apply, dict(match or {}), times)
+
+
+def first_attempt_fails(path: str = EXPORT_PATH, status: int = 500, match: Mapping[str, str] | None = None) -> Fault:
+    """The first request of every distinct URL (path + sorted query) answers `status` GenericError; later ones pass."""
+    seen: set[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]] = set()
+
+    def first_time(request_path: str, params: Mapping[str, list[str]]) -> bool:
+        url = distinct_url(request_path, params)
+        if url in seen:
+            return False
+        seen.add(url)
+        return True
+
+    def apply(handler: Callable[[], Response]) -> Response:
+        return error_response(status, "GenericError", GENERIC_ERROR_MSG, params=None)
+
+    return Fault("first_attempt_fails", path, apply, dict(match or {}), times=None, select=first_time)
 
 
 def rate_limited(
@@ -89,21 +122,25 @@ def stall(
         (wait or threading.Event().wait)(seconds)
         return handler()
 
-    return Fault("stall", path, apply, dict(match or {}), times)
+    return Fault("stall", path, apply, dict(match or {}), times, passes_through=True)
 
 
 def drop_mid_body(
     path: str = EXPORT_PATH, after_lines: int = 3, times: int | None = 1, match: Mapping[str, str] | None = None,
-    partial_line: bool = True,
+    partial_line: bool = True, cut_only_longer: bool = False,
 ) -> Fault:
-    """Send `after_lines` complete lines (plus the first half of the next one), then drop the connection."""
+    """Send `after_lines` complete lines (plus the first half of the next one), then drop the connection.
+
+    `cut_only_longer`: a body of at most `after_lines` lines is sent whole (so `times=None` cuts every body
+    longer than N lines, and a reader that splits windows eventually gets everything)."""
 
     def apply(handler: Callable[[], Response]) -> Response:
         response = handler()
-        response.body = _dropping(body_lines(response.body), after_lines, partial_line)
+        if response.status == 200:
+            response.body = _dropping(body_lines(response.body), after_lines, partial_line, cut_only_longer)
         return response
 
-    return Fault("drop_mid_body", path, apply, dict(match or {}), times)
+    return Fault("drop_mid_body", path, apply, dict(match or {}), times, passes_through=True)
 
 
 def malformed_line(
@@ -114,10 +151,11 @@ def malformed_line(
 
     def apply(handler: Callable[[], Response]) -> Response:
         response = handler()
-        response.body = _inserting(body_lines(response.body), after_lines, line)
+        if response.status == 200:
+            response.body = _inserting(body_lines(response.body), after_lines, line)
         return response
 
-    return Fault("malformed_line", path, apply, dict(match or {}), times)
+    return Fault("malformed_line", path, apply, dict(match or {}), times, passes_through=True)
 
 
 def file_drop_mid_body(
@@ -197,6 +235,7 @@ def expiring_urls(seconds: float = 0.0, times: int | None = 1, match: Mapping[st
 
 FAULTS: dict[str, Callable[..., Fault | JobFault]] = {
     "error_500": error_500,
+    "first_attempt_fails": first_attempt_fails,
     "rate_limited": rate_limited,
     "stall": stall,
     "drop_mid_body": drop_mid_body,
@@ -220,14 +259,15 @@ def from_spec(spec: Mapping[str, Any]) -> Fault | JobFault:
     return FAULTS[name](**arguments)
 
 
-def _dropping(lines: Iterator[bytes], after_lines: int, partial_line: bool) -> Iterator[bytes]:
+def _dropping(lines: Iterator[bytes], after_lines: int, partial_line: bool, cut_only_longer: bool) -> Iterator[bytes]:
     for count, line in enumerate(lines):
         if count == after_lines:
             if partial_line:
                 yield line[: max(1, len(line) // 2)]
-            break
+            raise DropConnection()
         yield line
-    raise DropConnection()
+    if not cut_only_longer:
+        raise DropConnection()
 
 
 def _inserting(lines: Iterator[bytes], after_lines: int, bad_line: bytes) -> Iterator[bytes]:

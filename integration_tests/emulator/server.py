@@ -6,8 +6,10 @@ The Host header is ignored, so US and EU hosts' paths answer the same.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import re
@@ -112,7 +114,10 @@ class LoggedRequest:
 
 
 class RateLimiter:
-    """Sliding-window call counts: the limit comes from a rate-limit name, the count is kept per bucket."""
+    """Strict sliding-window call counts on arrival time, like Iterable: the limit comes from a rate-limit name,
+    the count is kept per bucket. A call is allowed when fewer than `calls` accepted calls arrived in the closed
+    interval [at − seconds, at]: a call exactly `seconds` after the first of a full window is still refused.
+    Refused calls are not counted."""
 
     def __init__(self, limits: Mapping[str, tuple[int, float]], clock: Callable[[], float]) -> None:
         self._limits = dict(limits)
@@ -120,19 +125,22 @@ class RateLimiter:
         self._calls: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, name: str, bucket: str) -> bool:
+    def allow(self, name: str, bucket: str, at: float | None = None) -> bool:
+        """`at`: the call's arrival on the emulator's clock (now when not given)."""
         limit = self._limits.get(name)
         if limit is None:
             return True
         calls, seconds = limit
-        now = self._clock()
+        arrived = self._clock() if at is None else at
         with self._lock:
             window = self._calls.setdefault(bucket, deque())
-            while window and window[0] <= now - seconds:
+            while window and window[0] < arrived - seconds:
                 window.popleft()
-            if len(window) >= calls:
+            if sum(1 for moment in window if moment <= arrived) >= calls:
                 return False
-            window.append(now)
+            # Threads may get here out of arrival order: keep the window sorted.
+            position = bisect.bisect_right(window, arrived)
+            window.insert(position, arrived)
             return True
 
     def retry_after(self, name: str, bucket: str) -> int:
@@ -142,6 +150,9 @@ class RateLimiter:
         with self._lock:
             window = self._calls.get(bucket) or deque([now])
             return max(1, math.ceil(window[0] + seconds - now))
+
+    def now(self) -> float:
+        return self._clock()
 
 
 class Emulator:
@@ -277,14 +288,27 @@ class Emulator:
         query = export.parse_export_query(request)
         return cache.warm(export.cache_key(self.dataset, query), lambda: export.render(self.dataset, query))
 
-    def _claim_fault(self, path: str, params: Mapping[str, list[str]]) -> Fault | None:
+    def _claim_faults(self, path: str, params: Mapping[str, list[str]]) -> list[Fault]:
+        """The faults that apply, outermost first: every claiming fault up to the first that answers on its own."""
         with self._faults_lock:
             faults = list(self._faults)
-        return next((fault for fault in faults if fault.claim(path, params)), None)
+        claimed: list[Fault] = []
+        for fault in faults:
+            if fault.claim(path, params):
+                claimed.append(fault)
+                if not fault.passes_through:
+                    break
+        return claimed
 
     # ------------------------------------------------------------------ one request
-    def respond(self, method: str, raw_path: str, api_key: str | None, body: bytes = b"") -> Response:
-        """Route and answer one API request (no I/O): auth, rate limit, fault, handler."""
+    def arrival(self) -> float:
+        """Now on the rate limiter's clock: the HTTP handler stamps each request with it as soon as it arrives."""
+        return self._limiter.now()
+
+    def respond(
+        self, method: str, raw_path: str, api_key: str | None, body: bytes = b"", arrived: float | None = None
+    ) -> Response:
+        """Route and answer one API request (no I/O): auth, rate limit (counted at `arrived`), fault, handler."""
         parts = urlsplit(raw_path)
         path = unquote(parts.path)
         params = parse_qs(parts.query, keep_blank_values=True)
@@ -294,12 +318,12 @@ class Emulator:
         if len(raw_path) > MAX_URI_LENGTH:
             response = Response(414, _URI_TOO_LONG, content_type="text/html")
         else:
-            response = self._answer(method, path, params, api_key, body)
+            response = self._answer(method, path, params, api_key, body, self.arrival() if arrived is None else arrived)
         self.requests.append(LoggedRequest(method, path, params, response.status, key_ok, time.time()))
         return response
 
     def _answer(
-        self, method: str, path: str, params: dict[str, list[str]], api_key: str | None, body: bytes = b""
+        self, method: str, path: str, params: dict[str, list[str]], api_key: str | None, body: bytes, arrived: float
     ) -> Response:
         route, path_params = _find_route(method, path)
         if route is None:
@@ -314,7 +338,7 @@ class Emulator:
             )
         # Named limits are shared by their endpoints (data.json); "default" is counted per endpoint.
         bucket = route.pattern.pattern if route.rate_limit == "default" else route.rate_limit
-        if not self._limiter.allow(route.rate_limit, bucket):
+        if not self._limiter.allow(route.rate_limit, bucket, arrived):
             response = error_response(
                 429, "RateLimitExceeded", f"Exceeded rate limit for endpoint: {path}, project: {self.PROJECT_ID}",
                 params={},
@@ -330,8 +354,10 @@ class Emulator:
             except BadRequest as error:
                 return error_response(error.status, error.code, error.msg)
 
-        fault = self._claim_fault(path, params)
-        return fault.apply(handle) if fault else handle()
+        answer = handle
+        for fault in reversed(self._claim_faults(path, params)):
+            answer = functools.partial(fault.apply, answer)
+        return answer()
 
     def control(self, method: str, path: str, body: bytes) -> Response:
         """The loopback control endpoint: POST/DELETE /_emulator/faults, GET /_emulator/requests,
@@ -390,13 +416,14 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             self._dispatch("DELETE")
 
         def _dispatch(self, method: str) -> None:
+            arrived = emulator.arrival()  # before reading the body or any handler work: the rate limits count this
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             path = urlsplit(self.path).path
             if path.startswith("/_emulator/"):
                 response = emulator.control(method, path, body)
             else:
-                response = emulator.respond(method, self.path, self.headers.get("Api-Key"), body)
+                response = emulator.respond(method, self.path, self.headers.get("Api-Key"), body, arrived)
             dropped = False
             try:
                 self._send(response)

@@ -34,9 +34,14 @@ from urllib.parse import urlsplit
 import orjson
 import requests
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_iterable.components.config_validation import _is_loopback
+from source_iterable.components.export_data_json import RangeProgress, RangeReader
+from source_iterable.components.export_plan import WindowFailed
+from source_iterable.components.export_records import ExportRecords
+from source_iterable.components.export_request import mask
 from source_iterable.components.jsonl import MalformedLineError, TruncatedBodyError
 from source_iterable.components.throttle import ExportThrottle
 
@@ -192,13 +197,14 @@ class JobApiClient:
                 self.sleep(min(2.0**failures, 30.0))
                 continue
             status = response.status_code
+            excerpt = mask(_excerpt(response), self.api_key) if status >= 300 else ""
             if status == 429:
                 rate_limited += 1
                 if rate_limited > MAX_RATE_LIMITED:
                     raise AirbyteTracedException(
                         message=(
                             f"Iterable kept answering 429 (rate limit) to {method} export API {path} "
-                            f"{rate_limited} times in a row: {_excerpt(response)}. Another client of the same "
+                            f"{rate_limited} times in a row: {excerpt}. Another client of the same "
                             "organisation may be using the export-jobs API; retry later or set export_mode to sync."
                         ),
                         internal_message=f"HTTP 429 x{rate_limited} on {path}",
@@ -209,7 +215,7 @@ class JobApiClient:
             if status >= 500:
                 failures += 1
                 if failures > MAX_CALL_FAILURES:
-                    raise self._gave_up(method, path, f"HTTP {status} {_excerpt(response)}")
+                    raise self._gave_up(method, path, f"HTTP {status} {excerpt}")
                 self.sleep(min(2.0**failures, 30.0))
                 continue
             if status == 404 and missing_ok:
@@ -217,14 +223,14 @@ class JobApiClient:
             if status in (401, 403):
                 raise AirbyteTracedException(
                     message=(
-                        f"Iterable refused {method} {path} ({_excerpt(response)}). Only a Server-side API key can "
+                        f"Iterable refused {method} {path} ({excerpt}). Only a Server-side API key can "
                         "use the export API; or set export_mode to sync."
                     ),
                     internal_message=f"HTTP {status} on {path}",
                     failure_type=FailureType.config_error,
                 )
             if status >= 300:
-                raise JobRequestRejected(status, f"Iterable rejected {method} {path} with HTTP {status}: {_excerpt(response)}")
+                raise JobRequestRejected(status, f"Iterable rejected {method} {path} with HTTP {status}: {excerpt}")
             if not response.content:
                 return {}
             try:
@@ -343,7 +349,7 @@ Fallback = Callable[[Window], Iterable[dict[str, Any]]]
 
 @dataclass
 class JobStats:
-    requests_before: int = 0
+    requests: int = 0
     jobs: int = 0
     files: int = 0
     rows: int = 0
@@ -373,6 +379,7 @@ class JobRangeReader:
     max_job_attempts: int = 3
     min_window: timedelta = timedelta(hours=1)
     no_progress_limit: float = NO_PROGRESS_LIMIT
+    fallback_data_type: str = ""
     stats: JobStats = field(default_factory=JobStats)
 
     def read(self, window: Window, on_overlap: Callable[[], None], fallback: Fallback) -> Iterator[dict[str, Any]]:
@@ -418,7 +425,7 @@ class JobRangeReader:
     def _export(self, window: Window) -> Iterator[dict[str, Any]]:
         """Start one job for `window`, yield the records of all its files; return whether it was truncated."""
         with self.slots:
-            job_id = self.client.start(self.data_type, window)
+            job_id = self._start(window)
             self.started_jobs.add(job_id, self.client)
             self.stats.jobs += 1
             finished = False
@@ -435,6 +442,26 @@ class JobRangeReader:
                 else:
                     self.started_jobs.cancel(job_id)
 
+    def _start(self, window: Window) -> int:
+        self.stats.requests += 1
+        try:
+            return self.client.start(self.data_type, window)
+        except JobRequestRejected as rejected:
+            spelling = self.fallback_data_type
+            if rejected.status != 400 or not spelling or spelling == self.data_type:
+                raise AirbyteTracedException(
+                    message=f"{rejected} ({self.stream}, dataTypeName={self.data_type}, {describe(window)} UTC).",
+                    internal_message=str(rejected),
+                    failure_type=FailureType.system_error,
+                ) from None
+            LOGGER.warning(
+                f"{self.stream}: Iterable rejected dataTypeName={self.data_type} ({rejected}); using the spelling "
+                f"{spelling} from now on."
+            )
+        self.data_type = spelling
+        self.stats.requests += 1
+        return self.client.start(self.data_type, window)
+
     def _read_job(self, job_id: int, window: Window) -> Iterator[dict[str, Any]]:
         last_read: str | None = None  # the last file fully read
         last_listed: str | None = None  # the last file name received in a listing
@@ -447,6 +474,7 @@ class JobRangeReader:
         progress_at = self.clock()
         while True:
             if not queue:
+                self.stats.requests += 1
                 status = self.client.files(job_id, last_listed)
                 if status.state != state:
                     state = status.state
@@ -569,7 +597,7 @@ def job_services(config: Mapping[str, Any]) -> JobServices:
     with _SERVICES_LOCK:
         services = _SERVICES.get(key)
         if services is None:
-            throttle = _THROTTLES.setdefault(spacing, ExportThrottle(limit=1, period=spacing))
+            throttle = _THROTTLES.setdefault(spacing, ExportThrottle(limit=1, period=spacing, margin=0.0))
             services = JobServices(
                 client=JobApiClient(api_base=key[0], api_key=key[1], throttle=throttle),
                 fetcher=FileFetcher(),
@@ -578,3 +606,59 @@ def job_services(config: Mapping[str, Any]) -> JobServices:
             )
             _SERVICES[key] = services
         return services
+
+
+@dataclass
+class JobsRangeReader:
+    """The export-jobs path behind `ExportWindowRetriever`'s range-reader seam (`read_range`, see export_data_json).
+
+    One job per range (the cursor gives a stream on this path one slice for its whole range). Each file goes
+    through `records` — the same `ExportRecords` (decoder, transformations) as an `export/data.json` body, so a
+    record is byte-identical whichever path produced it. A range whose job keeps failing is read by `data_json`
+    in windows of `window_days`. A per-range summary is logged when the range is done.
+    """
+
+    stream: str
+    services: JobServices
+    records: ExportRecords
+    data_json: RangeReader
+    data_type: str
+    fallback_data_type: str
+    window_days: int
+
+    def read_range(self, window: Window, stream_slice: StreamSlice, progress: RangeProgress) -> Iterator[dict[str, Any]]:
+        began = time.monotonic()
+        reader = JobRangeReader(
+            stream=self.stream,
+            data_type=self.data_type,
+            fallback_data_type=self.fallback_data_type,
+            client=self.services.client,
+            fetcher=self.services.fetcher,
+            slots=self.services.slots,
+            records_of=lambda response: self._file_records(response, window, stream_slice, reader.data_type),
+        )
+
+        def fallback(range_: Window) -> Iterator[dict[str, Any]]:
+            step = timedelta(days=self.window_days)
+            start = range_[0]
+            while start < range_[1]:
+                yield from self.data_json.read_range((start, min(start + step, range_[1])), stream_slice, progress)
+                start += step
+
+        yield from reader.read(window, progress.expect_repeats, fallback)
+        self.data_type = reader.data_type
+        stats = reader.stats
+        LOGGER.info(
+            f"{self.stream}: read {describe(window)} with export jobs: {stats.jobs} jobs, {stats.requests} job API "
+            f"requests, {stats.files} files, {stats.rows} records, {stats.bytes} bytes in "
+            f"{time.monotonic() - began:.1f} s."
+        )
+
+    def _file_records(
+        self, response: requests.Response, window: Window, stream_slice: StreamSlice, data_type: str
+    ) -> Iterator[dict[str, Any]]:
+        try:
+            yield from self.records.read(response, window, stream_slice, data_type)
+        except WindowFailed as cut:
+            raise FileUnreadable(str(cut)) from None
+

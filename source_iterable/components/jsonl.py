@@ -23,8 +23,11 @@ class MalformedLineError(ValueError):
 class TruncatedBodyError(ValueError):
     """The body ended in the middle of a line: the connection was closed before the export finished."""
 
-    def __init__(self, line_number: int) -> None:
+    def __init__(self, line_number: int, line: bytes = b"") -> None:
         self.line_number = line_number
+        # A cut JSON object starts with "{"; a first line that does not is no JSONL body at all (an HTML page).
+        self.starts_like_json = line.lstrip()[:1] == b"{"
+        self.excerpt = line[:120].decode("utf-8", errors="replace")
         super().__init__(f"the body ended inside line {line_number} (connection closed mid-transfer)")
 
 
@@ -72,7 +75,7 @@ class StrictJsonlDecoder(Decoder):
             try:
                 record = loads(pending)
             except orjson.JSONDecodeError:
-                raise TruncatedBodyError(line_number) from None
+                raise TruncatedBodyError(line_number, pending) from None
             if type(record) is not dict:
                 raise MalformedLineError(line_number, pending)
             yield record

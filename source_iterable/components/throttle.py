@@ -1,5 +1,7 @@
 """One pace for every export request of the process: at most N requests in any sliding 60 s."""
 
+import logging
+import math
 import threading
 import time
 import weakref
@@ -7,6 +9,16 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+LOGGER = logging.getLogger("airbyte")
+
+# Iterable counts a request when it *arrives*; the throttle times a request just *before sending* it. Latency
+# differs from one request to the next (a new TLS connection, a busy proxy), so pacing exactly at `period` can
+# land the (limit+1)-th request a few milliseconds inside the window the first one opened on Iterable's clock:
+# a 429. One second of margin on a 60 s window (1.7 % of the throughput) covers any plausible latency spread.
+SAFETY_MARGIN_SECONDS = 1.0
+# The longest pause a 429's Retry-After may impose (a larger, infinite or nonsense value is capped and logged).
+MAX_RETRY_AFTER_SECONDS = 300.0
 
 
 @dataclass
@@ -21,11 +33,12 @@ class ExportThrottle:
 
     Slots are *reserved* under a lock (a caller learns its send time, then sleeps outside the lock), so callers are
     served in arrival order and the arithmetic is exact with an injected `clock`/`sleep`: the (limit+1)-th call
-    within a period is scheduled exactly `period` seconds after the first.
+    within a period is scheduled exactly `period + margin` seconds after the first (`SAFETY_MARGIN_SECONDS`).
     """
 
     limit: int
     period: float = 60.0
+    margin: float = SAFETY_MARGIN_SECONDS
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     _sent: deque[float] = field(default_factory=deque, init=False, repr=False)
@@ -41,19 +54,37 @@ class ExportThrottle:
         with self._lock:
             now = self.clock()
             slot = max(now, self._blocked_until)
-            while self._sent and self._sent[0] <= slot - self.period:
+            span = self.period + self.margin
+            while self._sent and self._sent[0] <= slot - span:
                 self._sent.popleft()
             if len(self._sent) >= self.limit:
-                slot = max(slot, self._sent[-self.limit] + self.period)
+                slot = max(slot, self._sent[-self.limit] + span)
             self._sent.append(slot)
         wait = slot - now
         if wait > 0:
             self.sleep(wait)
         return wait
 
+    @property
+    def spacing(self) -> float:
+        """The mean time between two requests at the limit: the first backoff step of a retried window."""
+        return (self.period + self.margin) / self.limit
+
     def rate_limited(self, retry_after: float | None) -> None:
-        """Iterable answered 429: no export request leaves before `Retry-After` (or a whole period) has passed."""
-        pause = self.period if retry_after is None else max(retry_after, 0.0)
+        """Iterable answered 429: no export request leaves before `Retry-After` (or a whole period) has passed.
+
+        A `Retry-After` that is not a finite number falls back to a whole period; one longer than
+        `MAX_RETRY_AFTER_SECONDS` is capped (and logged): every wait has an upper bound."""
+        if retry_after is None or not math.isfinite(retry_after):
+            pause = self.period
+        elif retry_after > MAX_RETRY_AFTER_SECONDS:
+            LOGGER.warning(
+                f"Iterable asked to wait {retry_after:g} s before the next export request; waiting "
+                f"{MAX_RETRY_AFTER_SECONDS:g} s instead (the longest wait the connector allows)."
+            )
+            pause = MAX_RETRY_AFTER_SECONDS
+        else:
+            pause = max(retry_after, 0.0)
         with self._lock:
             self._blocked_until = max(self._blocked_until, self.clock() + pause)
 

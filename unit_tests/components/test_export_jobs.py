@@ -53,7 +53,7 @@ def started() -> StartedJobs:
 
 
 def a_client(clock: FakeClock) -> JobApiClient:
-    throttle = ExportThrottle(limit=1, period=JOB_CALL_SPACING, clock=clock, sleep=clock.sleep)
+    throttle = ExportThrottle(limit=1, period=JOB_CALL_SPACING, margin=0.0, clock=clock, sleep=clock.sleep)
     return JobApiClient(api_base=API, api_key=KEY, throttle=throttle, sleep=clock.sleep)
 
 
@@ -279,7 +279,7 @@ def test_no_more_than_the_allowed_jobs_are_started_and_not_fully_read(clock: Fak
         api = CountingApi(clock).install(mocker)
         for _ in range(5):
             api.plan([("f1", events(1))], Step("Running", 0), Step("Completed", 1))
-        free = ExportThrottle(limit=1000, period=1.0)
+        free = ExportThrottle(limit=1000, period=1.0, margin=0.0)
         client = JobApiClient(api_base=API, api_key=KEY, throttle=free, sleep=lambda _: None)
         threads = [
             threading.Thread(target=lambda: list(a_reader(clock, started, slots, client).read(YEAR, lambda: None, Recorder().fallback)))

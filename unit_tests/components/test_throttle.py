@@ -25,12 +25,34 @@ def a_throttle(time: FakeTime, limit: int = 4) -> ExportThrottle:
     return ExportThrottle(limit=limit, period=60.0, clock=time.clock, sleep=time.sleep)
 
 
-def test_given_four_per_minute_when_five_calls_at_once_then_the_fifth_waits_until_the_first_is_60s_old() -> None:
+def test_given_four_per_minute_when_five_calls_at_once_then_the_fifth_waits_the_period_plus_the_margin() -> None:
     time = FakeTime()
     throttle = a_throttle(time)
     waits = [throttle.acquire() for _ in range(5)]
-    assert waits == [0, 0, 0, 0, 60.0]
-    assert time.now == 1060.0
+    assert waits == [0, 0, 0, 0, 61.0]
+    assert time.now == 1061.0
+
+
+@pytest.mark.parametrize(
+    "limit, period, margin",
+    [
+        pytest.param(4, 60.0, 1.0, id="export-4-per-minute"),
+        pytest.param(10, 60.0, 1.0, id="10-per-minute"),
+        pytest.param(3, 1.0, 0.05, id="3-per-second"),
+    ],
+)
+def test_given_calls_as_fast_as_allowed_then_the_first_and_the_n_plus_first_are_strictly_more_than_a_period_apart(
+    limit: int, period: float, margin: float
+) -> None:
+    time = FakeTime()
+    throttle = ExportThrottle(limit=limit, period=period, margin=margin, clock=time.clock, sleep=time.sleep)
+    sent_at = []
+    for _ in range(3 * limit + 1):
+        throttle.acquire()
+        sent_at.append(time.now)
+    gaps = [later - earlier for earlier, later in zip(sent_at, sent_at[limit:])]
+    assert min(gaps) == pytest.approx(period + margin)
+    assert min(gaps) > period
 
 
 def test_given_two_streams_sharing_the_throttle_then_eight_calls_take_two_windows_in_arrival_order() -> None:
@@ -42,11 +64,11 @@ def test_given_two_streams_sharing_the_throttle_then_eight_calls_take_two_window
         sent_at.append((stream, time.now))
     assert sent_at == [
         ("email_send", 1000.0), ("email_open", 1000.0), ("email_send", 1000.0), ("email_open", 1000.0),
-        ("email_send", 1060.0), ("email_open", 1060.0), ("email_send", 1060.0), ("email_open", 1060.0),
+        ("email_send", 1061.0), ("email_open", 1061.0), ("email_send", 1061.0), ("email_open", 1061.0),
     ]
 
 
-def test_given_calls_spread_out_then_any_60s_holds_at_most_four() -> None:
+def test_given_calls_spread_out_then_any_61s_holds_at_most_four() -> None:
     time = FakeTime()
     throttle = a_throttle(time)
     sent_at = []
@@ -54,8 +76,7 @@ def test_given_calls_spread_out_then_any_60s_holds_at_most_four() -> None:
         time.now += gap
         throttle.acquire()
         sent_at.append(time.now - 1000)
-    assert sent_at == [0, 10, 20, 30, 60, 70, 80, 90, 120]
-    assert all(later - earlier >= 60 for earlier, later in zip(sent_at, sent_at[4:]))
+    assert sent_at == [0, 10, 20, 30, 61, 71, 81, 91, 122]
 
 
 def test_given_a_429_with_retry_after_then_no_call_leaves_before_it_has_passed() -> None:
@@ -80,7 +101,23 @@ def test_given_a_shorter_retry_after_than_a_full_window_then_the_window_still_ap
     throttle = a_throttle(time, limit=1)
     throttle.acquire()
     throttle.rate_limited(retry_after=2)
-    assert throttle.acquire() == 60.0
+    assert throttle.acquire() == 61.0
+
+
+@pytest.mark.parametrize(
+    "retry_after, wait",
+    [
+        pytest.param(86400.0, 300.0, id="a-day-capped-to-five-minutes"),
+        pytest.param(float("inf"), 60.0, id="infinite-is-a-period"),
+        pytest.param(float("nan"), 60.0, id="nan-is-a-period"),
+        pytest.param(-5.0, 0.0, id="negative-is-none"),
+    ],
+)
+def test_given_a_nonsense_or_huge_retry_after_then_the_pause_is_bounded(retry_after: float, wait: float) -> None:
+    time = FakeTime()
+    throttle = a_throttle(time, limit=100)
+    throttle.rate_limited(retry_after=retry_after)
+    assert throttle.acquire() == wait
 
 
 def test_given_a_limit_below_one_then_the_config_error_names_the_option() -> None:

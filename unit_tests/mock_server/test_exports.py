@@ -310,7 +310,7 @@ class TestSplitAndRetry:
         ]
         assert message_ids(output) == ["m-1", "m-2", "m-3", "m-4"]
 
-    def test_given_a_500_then_the_window_is_split(self, api: ExportApi) -> None:
+    def test_given_a_500_then_the_same_window_is_asked_again_not_split(self, api: ExportApi) -> None:
         api.add("emailSend", *sends("2025-01-02T00:00:00Z", "2025-01-20T00:00:00Z"))
         api.fail(
             Fault(
@@ -321,7 +321,34 @@ class TestSplitAndRetry:
             )
         )
         output = sync(["email_send"], export_config(end_date="2025-01-31T00:00:00Z"))
-        assert len(api.requests) == 3
+        assert api.requests == [("emailSend", "2025-01-01 00:00:00", "2025-01-31 00:00:00")] * 2
+        assert message_ids(output) == ["m-1", "m-2"]
+
+    def test_given_a_window_answers_500_three_times_then_it_is_split(self, api: ExportApi) -> None:
+        api.add("emailSend", *sends("2025-01-02T00:00:00Z", "2025-01-20T00:00:00Z"))
+        api.fail(
+            Fault(
+                for_window("2025-01-01 00:00:00", "2025-01-31 00:00:00"),
+                times=3,
+                status=503,
+                body='{"msg":"An error occurred.","code":"GenericError","params":null}',
+            )
+        )
+        output = sync(["email_send"], export_config(end_date="2025-01-31T00:00:00Z"))
+        assert api.requests == [
+            ("emailSend", "2025-01-01 00:00:00", "2025-01-31 00:00:00"),
+            ("emailSend", "2025-01-01 00:00:00", "2025-01-31 00:00:00"),
+            ("emailSend", "2025-01-01 00:00:00", "2025-01-31 00:00:00"),
+            ("emailSend", "2025-01-01 00:00:00", "2025-01-16 00:00:00"),
+            ("emailSend", "2025-01-16 00:00:00", "2025-01-31 00:00:00"),
+        ]
+        assert message_ids(output) == ["m-1", "m-2"]
+
+    def test_given_a_body_cut_before_its_first_record_then_the_same_window_is_asked_again(self, api: ExportApi) -> None:
+        api.add("emailSend", *sends("2025-01-02T00:00:00Z", "2025-01-20T00:00:00Z"))
+        api.fail(Fault(for_window("2025-01-01 00:00:00", "2025-01-31 00:00:00"), times=1, cut_after_lines=0))
+        output = sync(["email_send"], export_config(end_date="2025-01-31T00:00:00Z"))
+        assert api.requests == [("emailSend", "2025-01-01 00:00:00", "2025-01-31 00:00:00")] * 2
         assert message_ids(output) == ["m-1", "m-2"]
 
     def test_given_a_one_hour_window_keeps_failing_then_it_is_tried_three_times_and_the_sync_fails(
@@ -336,12 +363,13 @@ class TestSplitAndRetry:
         assert api.requests == [("emailSend", "2025-01-01 00:00:00", "2025-01-01 01:00:00")] * 3
         assert first_error(output).message == (
             "Iterable's export of email_send (dataTypeName=emailSend) failed 3 times for the window "
-            "[2025-01-01 00:00:00, 2025-01-01 01:00:00) UTC, already the smallest window (PT1H): body cut: "
-            "ChunkedEncodingError. No state was saved past this window; the next sync resumes here."
+            "[2025-01-01 00:00:00, 2025-01-01 01:00:00) UTC, already the smallest window (PT1H): before the body "
+            "started: body cut after 0 records (ChunkedEncodingError). No state was saved past this window; the next "
+            "sync resumes here."
         )
 
 
-    def test_given_the_connection_fails_before_any_answer_then_the_window_is_retried_like_a_cut_body(
+    def test_given_the_connection_fails_before_any_answer_then_the_same_window_is_tried_three_times(
         self, api: ExportApi
     ) -> None:
         with requests_mock.Mocker() as mocker:
@@ -354,8 +382,9 @@ class TestSplitAndRetry:
             assert mocker.call_count == 3
         assert first_error(output).message == (
             "Iterable's export of email_send (dataTypeName=emailSend) failed 3 times for the window "
-            "[2025-01-01 00:00:00, 2025-01-01 01:00:00) UTC, already the smallest window (PT1H): request failed: "
-            "ConnectionError: Connection refused. No state was saved past this window; the next sync resumes here."
+            "[2025-01-01 00:00:00, 2025-01-01 01:00:00) UTC, already the smallest window (PT1H): before the body "
+            "started: request failed: ConnectionError: Connection refused. No state was saved past this window; the "
+            "next sync resumes here."
         )
 
 
