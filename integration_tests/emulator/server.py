@@ -300,6 +300,11 @@ class Emulator:
                     break
         return claimed
 
+    def _claim_fault(self, path: str, params: Mapping[str, list[str]]) -> Fault | None:
+        """The file host's fault for one download: the first that applies."""
+        claimed = self._claim_faults(path, params)
+        return claimed[0] if claimed else None
+
     # ------------------------------------------------------------------ one request
     def arrival(self) -> float:
         """Now on the rate limiter's clock: the HTTP handler stamps each request with it as soon as it arrives."""
