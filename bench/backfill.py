@@ -54,7 +54,8 @@ def export_streams() -> list[str]:
             pending[:0] = stream["streams"]
             continue
         while "$ref" in stream and stream["$ref"] != "#/definitions/export_stream":
-            stream = {**definitions[stream["$ref"].rsplit("/", 1)[1]], **{k: v for k, v in stream.items() if k != "$ref"}}
+            overrides = {key: value for key, value in stream.items() if key != "$ref"}
+            stream = {**definitions[stream["$ref"].rsplit("/", 1)[1]], **overrides}
         if stream.get("$ref") == "#/definitions/export_stream" and stream["$parameters"]["name"] not in names:
             names.append(stream["$parameters"]["name"])
     return names
@@ -138,7 +139,8 @@ def read(mode: str, work: Path, emulator: Emulator, streams: list[str], paced: b
     run = timed([str(CONSOLE_SCRIPT), "read", "--config", str(config_path), "--catalog", str(catalog_path)],
                 work / f"{tag}.jsonl", work / f"{tag}.err")
     if run.returncode != 0:
-        sys.exit(f"source-iterable read ({tag}) failed ({run.returncode}):\n{(work / f'{tag}.err').read_text()[-3000:]}")
+        errors = (work / f"{tag}.err").read_text()[-3000:]
+        sys.exit(f"source-iterable read ({tag}) failed ({run.returncode}):\n{errors}")
     requests = Counter(
         f"{r.method} {_JOB_ID.sub(lambda m: '/api/export/{jobId}' + (m[1] or ''), r.path)}" for r in emulator.requests
     )
