@@ -442,6 +442,7 @@ class Dataset:
     users: the number of user profiles (default 30 x scale).
     project_type: "email" (every user has an email), "userId" (every user has a userId) or "hybrid"
       (every user has an itblUserId; emails and userIds are optional).
+    campaigns: the number of campaigns (default 12 x scale).
     """
 
     def __init__(
@@ -451,6 +452,7 @@ class Dataset:
         events_per_type: int | Mapping[str, int] | None = None,
         users: int | None = None,
         project_type: str = "email",
+        campaigns: int | None = None,
     ) -> None:
         if project_type not in PROJECT_TYPES:
             raise ValueError(f"project_type must be one of {PROJECT_TYPES}, got {project_type!r}")
@@ -463,7 +465,7 @@ class Dataset:
         self.message_types = self._make_message_types(rng)
         self.lists = self._make_lists(rng, 4 * factor)
         self.templates = self._make_templates(rng, factor)
-        self.campaigns = self._make_campaigns(rng, 12 * factor)
+        self.campaigns = self._make_campaigns(rng, campaigns if campaigns is not None else 12 * factor)
         self.journeys = self._make_journeys(rng, 60 * factor)
         self.snippets = self._make_snippets(rng, 3 * factor)
         self.webhooks = self._make_webhooks()

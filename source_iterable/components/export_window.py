@@ -74,6 +74,9 @@ class ExportWindowRetriever(Retriever):
     data_type: str = ""
     fallback_data_type: str = ""
     requests_per_minute: int | str = 4
+    # Iterable's export window and the throttle's safety margin (throttle.py); a test may scale time down.
+    throttle_period: str = "PT60S"
+    throttle_margin: str = "PT1S"
     min_window: str = "PT1H"
     tries_per_window: int = 3
     stall_deadline: str = "PT5M"
@@ -88,7 +91,12 @@ class ExportWindowRetriever(Retriever):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         parameters = parameters or {}
         limit = int(self._eval(str(self.requests_per_minute), parameters))
-        throttle = self.throttle or shared_throttle(self.api_budget or self, limit)
+        throttle = self.throttle or shared_throttle(
+            self.api_budget or self,
+            limit,
+            _duration(self.throttle_period, "throttle_period").total_seconds(),
+            _duration(self.throttle_margin, "throttle_margin").total_seconds(),
+        )
         secret = api_key_of(self.config)
         # The requester is built by the factory without the retriever's decoder: make it stream the body.
         self.requester.stream_response = self.decoder.is_stream_response()

@@ -93,11 +93,13 @@ _SHARED: "weakref.WeakKeyDictionary[Any, ExportThrottle]" = weakref.WeakKeyDicti
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_throttle(owner: Any, limit: int) -> ExportThrottle:
+def shared_throttle(
+    owner: Any, limit: int, period: float = 60.0, margin: float = SAFETY_MARGIN_SECONDS
+) -> ExportThrottle:
     """The one throttle of `owner` (the source's API budget, built once per command), created on first use."""
     with _SHARED_LOCK:
         throttle = _SHARED.get(owner)
         if throttle is None:
-            throttle = ExportThrottle(limit=limit)
+            throttle = ExportThrottle(limit=limit, period=period, margin=margin)
             _SHARED[owner] = throttle
         return throttle

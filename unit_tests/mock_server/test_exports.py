@@ -2,7 +2,8 @@
 
 Manifest summary (definitions.export_stream): GET export/data.json?dataTypeName=<data_type>&startDateTime&endDateTime
 per window of window_days (endDateTime exclusive), paced by one throttle, strict JSONL, RFC 3339 timestamps,
-transactionalData decoded, primary key _iterable_event_id; a cut body or 5xx splits the window without duplicates;
+transactionalData decoded, primary key _iterable_event_id; a 5xx asks the same window again, a cut body splits it
+(without duplicates);
 the state is the end of the contiguous windows fully emitted.
 """
 
@@ -401,6 +402,28 @@ class TestErrors:
             "rather than skip data; if this repeats, report it to Iterable."
         )
         assert states(output, "email_send") == [{"createdAt": "2025-01-01T00:00:00Z"}]
+
+    def test_given_a_200_html_page_then_the_sync_fails_saying_not_jsonl_and_the_state_stays(self, api: ExportApi) -> None:
+        api.add("emailSend", *sends("2025-01-02T00:00:00Z"))
+        api.fail(
+            Fault(
+                any_window,
+                times=1,
+                headers={"Content-Type": "text/html; charset=utf-8"},
+                body="<!DOCTYPE html>\n<html><head><title>Iterable - Maintenance</title></head></html>",
+            )
+        )
+        output = sync(["email_send"], export_config(end_date="2025-01-31T00:00:00Z"), fails=True)
+        assert first_error(output).message == (
+            "Iterable's export/data.json answered the export of email_send (dataTypeName=emailSend, window "
+            "[2025-01-01 00:00:00, 2025-01-31 00:00:00) UTC) with a body that is not JSONL (Content-Type: text/html; "
+            "charset=utf-8), starting '<!DOCTYPE html> <html><head><title>Iterable - Maintenance</title></head></html>'. "
+            "A proxy or an outage page may stand between the connector and Iterable; no state was saved past this "
+            "window."
+        )
+        assert api.requests == [("emailSend", "2025-01-01 00:00:00", "2025-01-31 00:00:00")]
+        assert states(output, "email_send") == [{"createdAt": "2025-01-01T00:00:00Z"}]
+        assert output.records == []
 
     def test_given_a_429_with_retry_after_then_the_same_window_is_asked_again(self, api: ExportApi) -> None:
         api.add("emailSend", *sends("2025-01-02T00:00:00Z"))
