@@ -40,6 +40,7 @@ EXPORT_LIMIT = REAL_RATE_LIMITS["export"]
 JOB_LIMIT = REAL_RATE_LIMITS["export_jobs"]
 _JOB_ID = re.compile(r"^/api/export/\d+(/files)?$")
 _MASK = (1 << 64) - 1
+_FILE_READ = re.compile(r"export job \d+ file \S+: (\d+) rows, \d+ bytes in ([\d.]+) s")
 
 
 def export_streams() -> list[str]:
@@ -74,6 +75,8 @@ class Output:
     records: Counter[str] = field(default_factory=Counter)
     checksums: Counter[str] = field(default_factory=Counter)
     states: dict[str, Any] = field(default_factory=dict)
+    file_rows: int = 0  # from the connector's one log line per export-job file: rows and seconds reading it
+    file_seconds: float = 0.0
 
     @classmethod
     def of(cls, path: Path) -> Output:
@@ -88,6 +91,9 @@ class Output:
                     output.checksums[record["stream"]] = (
                         output.checksums[record["stream"]] + int.from_bytes(digest.digest(), "big")
                     ) & _MASK
+                elif message["type"] == "LOG" and (read := _FILE_READ.search(message["log"]["message"])):
+                    output.file_rows += int(read[1])
+                    output.file_seconds += float(read[2])
                 elif message["type"] == "STATE" and message["state"].get("type") == "STREAM":
                     stream = message["state"]["stream"]
                     output.states[stream["stream_descriptor"]["name"]] = stream["stream_state"]
@@ -182,6 +188,9 @@ def report(paced: Result, unpaced: Result, scale: float) -> list[str]:
         else "- paced run: not needed (data.json's only limit is projected above)",
         f"- unpaced read: {records:,} records in {unpaced.run.wall:.1f} s wall, {unpaced.run.cpu:.1f} s CPU: "
         f"{records / unpaced.run.wall:,.0f} records/s; peak RSS {unpaced.run.peak_rss_mib:.0f} MiB",
+        *([f"- reading export-job files (unpaced): {unpaced.output.file_rows:,} records in "
+           f"{unpaced.output.file_seconds:.1f} s of file reads, {unpaced.output.file_rows / unpaced.output.file_seconds:,.0f} "
+           "records/s per reading thread"] if unpaced.output.file_seconds else []),
     ]
 
 

@@ -525,7 +525,7 @@ class JobRangeReader:
             self.stats.bytes += counted["bytes"]
             LOGGER.info(
                 f"{self.stream}: export job {job_id} file {job_file.name}: {counted['rows']} rows, "
-                f"{counted['bytes']} bytes in {self.clock() - began:.1f} s."
+                f"{counted['bytes']} bytes in {self.clock() - began:.2f} s."
             )
 
     def _read_file(self, job_file: JobFile, skip: dict[str, int], counted: dict[str, int]) -> Iterator[dict[str, Any]]:

@@ -296,3 +296,13 @@ def test_no_more_than_the_allowed_jobs_are_started_and_not_fully_read(clock: Fak
 def test_a_file_url_over_plain_http_to_another_host_is_refused(clock: FakeClock) -> None:
     with pytest.raises(AirbyteTracedException, match="not https"):
         FileFetcher().get("http://files.example.com/export/f1")
+
+
+def test_a_file_with_a_line_that_is_not_json_fails_the_range_and_cancels_the_running_job(
+    api: FakeJobApi, clock: FakeClock, started: StartedJobs
+) -> None:
+    api.plan([("f1", events(1) + b"{not json\n" + events(2)), ("f2", events(3))], Step("Running", 1))
+    with pytest.raises(AirbyteTracedException, match="line 2 that is not a JSON object"):
+        list(a_reader(clock, started).read(YEAR, Recorder().on_overlap, Recorder().fallback))
+    assert api.calls("DELETE", "/export") == ["/api/export/100"]
+    assert started.ids() == []
