@@ -15,6 +15,7 @@ from source_iterable.components.export_jobs import (
     JOB_CALL_SPACING,
     MAX_RETRY_AFTER,
     FileFetcher,
+    FileUnreadable,
     JobApiClient,
     JobRangeReader,
     StartedJobs,
@@ -306,3 +307,12 @@ def test_a_file_with_a_line_that_is_not_json_fails_the_range_and_cancels_the_run
         list(a_reader(clock, started).read(YEAR, Recorder().on_overlap, Recorder().fallback))
     assert api.calls("DELETE", "/export") == ["/api/export/100"]
     assert started.ids() == []
+
+
+def test_a_redirect_from_the_file_host_is_not_followed() -> None:
+    with requests_mock.Mocker() as mocker:
+        mocker.get("https://files.example.com/f1", status_code=302, headers={"Location": "https://elsewhere.example/x"})
+        elsewhere = mocker.get("https://elsewhere.example/x", text="{}")
+        with pytest.raises(FileUnreadable, match="HTTP 302"):
+            FileFetcher().get("https://files.example.com/f1")
+    assert elsewhere.call_count == 0
