@@ -4,7 +4,7 @@
 field) weighs the projected seconds of the whole sync, because both paths are limited per project, not per stream:
 - synchronous: every window of every stream on that path shares `export_requests_per_minute` (Iterable: 4/min); the
   first minute's requests leave at once, each further one waits 60/rpm s;
-- jobs: every job API call of the process shares `export_job_requests_per_second` (0.9) (a start, at least two file listings:
+- jobs: every job API call of the process shares `export_job_requests_per_second` (0.95; a start, at least two file listings:
   one while running, one empty page after completion), and at most `max_concurrent_export_jobs` jobs process at a
   time, each taking about `export_job_latency_seconds` (Iterable does not document it: an estimate, configurable).
 The two paths run side by side, so a plan costs the longer of its two sides. Three plans are weighed: by range

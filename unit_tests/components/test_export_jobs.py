@@ -17,12 +17,12 @@ from source_iterable.components.export_jobs import (
     FileFetcher,
     FileUnreadable,
     JobApiClient,
+    JobCallBudget,
     JobRangeReader,
     StartedJobs,
     Window,
 )
 from source_iterable.components.jsonl import StrictJsonlDecoder
-from source_iterable.components.throttle import ExportThrottle
 from unit_tests.components.job_api import API, FakeClock, FakeJobApi, Step, lines
 
 KEY = "secret-server-key-123"
@@ -54,8 +54,8 @@ def started() -> StartedJobs:
 
 
 def a_client(clock: FakeClock) -> JobApiClient:
-    throttle = ExportThrottle(limit=1, period=JOB_CALL_SPACING, margin=0.0, clock=clock, sleep=clock.sleep)
-    return JobApiClient(api_base=API, api_key=KEY, throttle=throttle, sleep=clock.sleep)
+    budget = JobCallBudget(gap=JOB_CALL_SPACING, clock=clock, sleep=clock.sleep)
+    return JobApiClient(api_base=API, api_key=KEY, budget=budget, sleep=clock.sleep)
 
 
 def a_reader(clock: FakeClock, started: StartedJobs, slots: threading.Semaphore | None = None,
@@ -280,8 +280,7 @@ def test_no_more_than_the_allowed_jobs_are_started_and_not_fully_read(clock: Fak
         api = CountingApi(clock).install(mocker)
         for _ in range(5):
             api.plan([("f1", events(1))], Step("Running", 0), Step("Completed", 1))
-        free = ExportThrottle(limit=1000, period=1.0, margin=0.0)
-        client = JobApiClient(api_base=API, api_key=KEY, throttle=free, sleep=lambda _: None)
+        client = JobApiClient(api_base=API, api_key=KEY, budget=JobCallBudget(gap=0.0), sleep=lambda _: None)
         threads = [
             threading.Thread(target=lambda: list(a_reader(clock, started, slots, client).read(YEAR, lambda: None, Recorder().fallback)))
             for _ in range(5)

@@ -47,7 +47,7 @@ def test_auto_reads_one_short_incremental_stream_with_data_json() -> None:
 
 
 def test_auto_reads_52_short_ranges_with_jobs_when_data_json_would_wait_longer() -> None:
-    # data.json: 52 requests at 4/min = 12 min of waiting; jobs: 52 x 3 calls at 0.9/s + 13 x 30 s = 9.4 min
+    # data.json: 52 requests at 4/min = 12 min of waiting; jobs: 52 x 3 calls at 0.95/s + 13 x 30 s = 9.2 min
     assert set(choose_paths(ranges(52, 1), ExportSettings()).values()) == {"jobs"}
 
 
