@@ -521,6 +521,7 @@ class JobRangeReader:
         state = ""
         files = rows = size = 0
         delay = FIRST_POLL_DELAY
+        self.sleep(delay)  # a job just started has no file yet: the first listing would be a wasted call
         progress_at = self.clock()
         while True:
             if not queue:
