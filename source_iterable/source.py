@@ -46,7 +46,8 @@ def load_manifest() -> dict[str, Any]:
 
 
 class SourceIterable(ConcurrentDeclarativeSource):
-    """Iterable source. Everything it does is in the manifest; this class only loads it by absolute path."""
+    """Iterable source. Everything it does is in the manifest; this class loads it by absolute path and, before a
+    read, chooses each export stream's path (export/data.json or export jobs) for the sync."""
 
     def __init__(
         self,
@@ -68,7 +69,8 @@ class SourceIterable(ConcurrentDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        """The CDK's read, plus what the CDK does per record for the records that come in `RecordBatch`es.
+        """The CDK's read, after choosing the export streams' paths (`_export_paths`), plus what the CDK does per
+        record for the records that come in `RecordBatch`es.
 
         Each batch is marked arrived (its reader may go on), preceded for the stream's first one by the RUNNING
         status the CDK emits on a stream's first record, and given out as one RECORD message per record (whole
@@ -110,15 +112,22 @@ class SourceIterable(ConcurrentDeclarativeSource):
         """
         config = self._config
         selected = {entry.stream.name: entry.sync_mode for entry in catalog.streams}
-        start_date = ab_datetime_parse(str(config["start_datetime"]))
-        end = ab_datetime_parse(str(config["end_datetime"])) if config.get("end_datetime") else datetime.now(UTC)
+        exports = [
+            stream for stream in self._stream_configs(self._source_config)
+            if stream.get("name") in selected
+            and str((stream.get("retriever") or {}).get("class_name", "")).endswith("ExportWindowRetriever")
+        ]
+        try:
+            start_date = ab_datetime_parse(str(config.get("start_datetime")))
+            end = ab_datetime_parse(str(config["end_datetime"])) if config.get("end_datetime") else datetime.now(UTC)
+        except ValueError:
+            return {}  # a malformed date: the config validation that runs as streams are built names the field
+        if not exports:
+            return {}
         lookback = timedelta(minutes=int(config.get("lookback_window", 60)))
         ranges = []
-        for stream in self._stream_configs(self._source_config):
-            name = stream.get("name")
-            retriever = stream.get("retriever") or {}
-            if name not in selected or not str(retriever.get("class_name", "")).endswith("ExportWindowRetriever"):
-                continue
+        for stream in exports:
+            name = stream["name"]
             start = start_date
             cursor_field = (stream.get("incremental_sync") or {}).get("cursor_field")
             saved = self._connector_state_manager.get_stream_state(name, None).get(cursor_field)
