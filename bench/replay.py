@@ -38,7 +38,10 @@ class ReplayingEmulator(Emulator):
             raise ValueError(f"the emulator's data set has no {DATA_TYPE} events")
         return table
 
-    def _answer(self, method: str, path: str, params: dict[str, list[str]], api_key: str | None, *rest: Any) -> Response:
+    def _answer(
+        self, method: str, path: str, params: dict[str, list[str]], api_key: str | None, *rest: Any
+    ) -> Response:
+        """`rest`: whatever else the emulator's `_answer` takes (the request body, ...), passed on unchanged."""
         response = super()._answer(method, path, params, api_key, *rest)
         if response.status != 200 or not self._is_full_window(path, params):
             return response
