@@ -49,6 +49,7 @@ def a_retriever(emulator: Emulator, read_timeout: float, stall_deadline: str) ->
     return ExportWindowRetriever(
         requester=requester, decoder=StrictJsonlDecoder(parameters={}), config=config, parameters={},
         name="email_send", primary_key="messageId", data_type="emailSend", stall_deadline=stall_deadline,
+        max_window="P365D",  # the year in one window (no probe): the test is about one stalled window
         throttle=ExportThrottle(limit=1000),
     )
 

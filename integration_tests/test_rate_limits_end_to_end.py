@@ -51,7 +51,7 @@ def strict_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     limits = {"export": (4, 60 / SCALE), "lists_getUsers": (5, 60 / SCALE), "campaigns_metrics": (10, 60 / SCALE),
               "users_getFields": (3, 1.0)}
     monkeypatch.setattr(source, "load_manifest", scaled_manifest)
-    # 660 campaigns: 11 metrics batches of 60; 8 lists; 4 export windows for each of two streams.
+    # 660 campaigns: 11 metrics batches of 60; 8 lists; email_send and users: a probe, then a window a week with data.
     with Emulator(Dataset(seed=7, scale=2, campaigns=660), rate_limits=limits) as emu:
         yield emu
 
@@ -59,7 +59,7 @@ def strict_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
 def test_given_strict_arrival_time_limits_then_a_sync_past_every_limit_gets_no_429(strict_emulator: Emulator) -> None:
     config = {
         "api_key": strict_emulator.api_key, "start_date": "2025-01-01T00:00:00Z", "end_date": "2025-05-01T00:00:00Z",
-        "api_base_url": strict_emulator.url, "window_days": 30, "lookback_window": 0, "export_mode": "sync",
+        "api_base_url": strict_emulator.url, "window_days": 7, "lookback_window": 0, "export_mode": "sync",
     }
     builder = CatalogBuilder()
     for name in ("campaigns_metrics", "list_users", "users", "email_send", "user_fields"):

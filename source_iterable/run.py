@@ -209,6 +209,10 @@ class BatchedOutput:
             return
         self.flush()
         PRINT_BUFFER.write(f"{message}\n")
+        if message.startswith('{"type":"STATE"'):
+            # A checkpoint goes out at once: held in the buffer while an export waits a minute for its throttle
+            # slot, it would be lost to a kill, and the next sync would re-read the window it closes.
+            PRINT_BUFFER.flush()
 
     def flush(self) -> None:
         if not self._lines:

@@ -39,7 +39,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_iterable.components.config_validation import _is_loopback
-from source_iterable.components.export_data_json import RangeProgress, RangeReader
+from source_iterable.components.export_data_json import RangeProgress, RangeReader, WindowDone
 from source_iterable.components.export_plan import WindowFailed
 from source_iterable.components.export_records import ExportRecords
 from source_iterable.components.export_request import mask
@@ -394,7 +394,7 @@ def cancel_started_jobs() -> None:
 
 
 RecordsOf = Callable[[requests.Response], Iterable[MutableMapping[str, Any]]]
-Fallback = Callable[[Window], Iterable[dict[str, Any]]]
+Fallback = Callable[[Window], Iterable[Any]]  # records, and the fallback path's own checkpoints (WindowDone)
 
 
 @dataclass
@@ -432,7 +432,7 @@ class JobRangeReader:
     fallback_data_type: str = ""
     stats: JobStats = field(default_factory=JobStats)
 
-    def read(self, window: Window, on_overlap: Callable[[], None], fallback: Fallback) -> Iterator[dict[str, Any]]:
+    def read(self, window: Window, on_overlap: Callable[[], None], fallback: Fallback) -> Iterator[Any]:
         pending = [window]
         failures: dict[Window, int] = {}
         while pending:
@@ -666,7 +666,9 @@ class JobsRangeReader:
     One job per range (the cursor gives a stream on this path one slice for its whole range). Each file goes
     through `records` — the same `ExportRecords` (decoder, transformations) as an `export/data.json` body, so a
     record is byte-identical whichever path produced it. A range whose job keeps failing is read by `data_json`
-    in windows of `window_days`. A per-range summary is logged when the range is done.
+    (which plans its own windows). No checkpoint inside the range (`WindowDone`) comes from a job: a truncated
+    or failed job's records may lie anywhere in the range, and a checkpoint resets the retriever's
+    de-duplication. A per-range summary is logged when the range is done.
     """
 
     stream: str
@@ -675,9 +677,10 @@ class JobsRangeReader:
     data_json: RangeReader
     data_type: str
     fallback_data_type: str
-    window_days: int
 
-    def read_range(self, window: Window, stream_slice: StreamSlice, progress: RangeProgress) -> Iterator[dict[str, Any]]:
+    def read_range(
+        self, window: Window, stream_slice: StreamSlice, progress: RangeProgress
+    ) -> Iterator[dict[str, Any] | WindowDone]:
         began = time.monotonic()
         reader = JobRangeReader(
             stream=self.stream,
@@ -689,14 +692,19 @@ class JobsRangeReader:
             records_of=lambda response: self._file_records(response, window, stream_slice, reader.data_type),
         )
 
-        def fallback(range_: Window) -> Iterator[dict[str, Any]]:
-            step = timedelta(days=self.window_days)
-            start = range_[0]
-            while start < range_[1]:
-                yield from self.data_json.read_range((start, min(start + step, range_[1])), stream_slice, progress)
-                start += step
+        yielded = [0]
 
-        yield from reader.read(window, progress.expect_repeats, fallback)
+        def fallback(range_: Window) -> Iterator[dict[str, Any] | WindowDone]:
+            # data.json plans its own windows; their checkpoints pass only while no record came from a job: a
+            # checkpoint also resets the retriever's de-duplication, and a failed job's records may lie anywhere.
+            for item in self.data_json.read_range(range_, stream_slice, progress):
+                if not isinstance(item, WindowDone) or yielded[0] == 0:
+                    yield item
+
+        for item in reader.read(window, progress.expect_repeats, fallback):
+            if not isinstance(item, WindowDone):
+                yielded[0] += 1
+            yield item
         self.data_type = reader.data_type
         stats = reader.stats
         LOGGER.info(

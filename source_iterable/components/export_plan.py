@@ -5,11 +5,13 @@ de-duplication keys can be read and table-tested alone, and shared by every rang
 `export/data.json` windows, Iterable's asynchronous export jobs).
 """
 
+import bisect
 import enum
+import math
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -169,6 +171,11 @@ class EmittedKeys:
                 return hash(values)
         return hash(orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
 
+    def reset(self) -> None:
+        """Forget every key: the records emitted so far cannot come again (their window is complete)."""
+        self._emitted = array("q")
+        self._seen = None
+
     def expect_repeats(self) -> None:
         if self._seen is None:
             self._seen = set(self._emitted)
@@ -192,3 +199,50 @@ def key_fields(primary_key: str | list[str] | list[list[str]] | None) -> tuple[s
     if isinstance(primary_key, str):
         return (primary_key,)
     return tuple(str(part) for part in primary_key or ())
+
+
+@dataclass(frozen=True)
+class WindowSizer:
+    """How a range is cut into requests: as few as possible, each holding about `target_records` at most.
+
+    Requests are what Iterable rations (4 a minute); bodies are cheap. So:
+    - `plan(range, times)`: with the creation times of every record of the range (a probe; POSIX seconds,
+      sorted), the windows that cover it, each with the number of records it holds. A window ends before the
+      record that would make it hold more than `target_records`, or `max_window` after its first record
+      (window_days: the longest span of data a user allows one request to ask for), whichever comes first; it
+      starts where the previous one ended, so an empty stretch before its first record costs nothing. A window
+      holding no record (an empty range, the empty tail) needs no request. Ends fall on whole seconds
+      (Iterable's format).
+    - `next_size(window, records)`: without a probe, the span of the next window from the density the last one
+      showed: `target_records` at that density, between `min_window` and `max_window` (an empty window: `max_window`).
+    """
+
+    max_window: timedelta
+    min_window: timedelta
+    target_records: int
+
+    def plan(self, window: Window, times: Sequence[float]) -> list[tuple[Window, int]]:
+        start, end = window
+        planned: list[tuple[Window, int]] = []
+        first = bisect.bisect_left(times, start.timestamp())
+        last = bisect.bisect_left(times, end.timestamp())
+        longest = self.max_window.total_seconds()
+        while first < last:
+            earliest = math.floor(times[first])
+            cut = first + self.target_records
+            stop_at = end.timestamp() if cut >= last else math.floor(times[cut])
+            stop_at = min(end.timestamp(), max(min(stop_at, earliest + longest), earliest + 1))
+            stop = datetime.fromtimestamp(stop_at, tz=UTC)
+            holds = bisect.bisect_left(times, stop_at, first, last) - first
+            planned.append(((start, stop), holds))
+            start, first = stop, first + holds
+        if start < end:
+            planned.append(((start, end), 0))
+        return planned
+
+    def next_size(self, window: Window, records: int) -> timedelta:
+        if records <= 0:
+            return self.max_window
+        seconds = (window[1] - window[0]).total_seconds() * self.target_records / records
+        size = timedelta(seconds=int(seconds))
+        return max(self.min_window, min(self.max_window, size))

@@ -92,11 +92,18 @@ class ExportRequestSender:
     max_rate_limited_retries: int = 10
     secret: str = ""
 
-    def send(self, window: Window, stream_slice: StreamSlice, on_wait: Callable[[float], None]) -> requests.Response:
+    def send(
+        self,
+        window: Window,
+        stream_slice: StreamSlice,
+        on_wait: Callable[[float], None],
+        extra_params: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """The response for `window`; `extra_params` (e.g. `onlyFields`) are added to the query."""
         rate_limited = 0
         while True:
             on_wait(self.throttle.acquire())
-            response = self._attempt(window, stream_slice)
+            response = self._attempt(window, stream_slice, extra_params or {})
             status = response.status_code
             if status < 300:
                 self._check_content_type(response, window)
@@ -135,11 +142,14 @@ class ExportRequestSender:
                 failure_type=FailureType.system_error,
             )
 
-    def _attempt(self, window: Window, stream_slice: StreamSlice) -> requests.Response:
+    def _attempt(
+        self, window: Window, stream_slice: StreamSlice, extra_params: Mapping[str, str]
+    ) -> requests.Response:
         params = {
             "dataTypeName": self.data_type,
             "startDateTime": window[0].strftime(REQUEST_FORMAT),
             "endDateTime": window[1].strftime(REQUEST_FORMAT),
+            **extra_params,
         }
         try:
             response = self.requester.send_request(stream_slice=stream_slice, request_params=params)

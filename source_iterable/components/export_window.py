@@ -22,20 +22,17 @@ from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from isodate import parse_duration  # type: ignore[import-untyped]
 
-from source_iterable.components.export_data_json import DataJsonRangeReader, RangeReader
+from source_iterable.components.cursor_checkpoint import SLICE_FORMAT, WindowCheckpoint
+from source_iterable.components.export_data_json import DataJsonRangeReader, RangeReader, WindowDone
 from source_iterable.components.export_jobs import JobsRangeReader, job_services
 from source_iterable.components.export_mode import EXPORT_PATHS_KEY, JOBS
-from source_iterable.components.export_plan import EmittedKeys, Window, key_fields
+from source_iterable.components.export_plan import EmittedKeys, Window, WindowSizer, key_fields
 from source_iterable.components.export_records import ExportRecords
 from source_iterable.components.export_request import ExportRequestSender, api_key_of
 from source_iterable.components.throttle import ExportThrottle, shared_throttle
 from source_iterable.record_batch import DELIVERY, RecordBatcher
 
 LOGGER = logging.getLogger("airbyte")
-
-# The cursor's `datetime_format` in the manifest: slices arrive, and state is written, in this form.
-SLICE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
 
 @dataclass
 class ExportWindowRetriever(Retriever):
@@ -56,13 +53,17 @@ class ExportWindowRetriever(Retriever):
       one export job for the range, `self.data_json` as its fallback) when the source chose export jobs for this
       stream in this sync (export_mode.py).
 
-    Cursor completion: when the whole range is emitted, the cursor observes the range's exclusive end as the
-    cursor value of the slice, so the stream state becomes the end of the contiguous completed slices: an empty
-    range still moves the state, and a range never completed never does. Records are emitted without an associated
-    slice, so their own cursor values (which may lie beyond the range) cannot move the state.
+    The cursor's slice is the whole range to read (`export_windows` in the manifest: one slice per sync), and the
+    reader plans the requests inside it. Checkpoints: at each `WindowDone` the reader yields, once every record
+    before it has been handed on, the state moves to that window's end (`WindowCheckpoint`); at the end of the
+    range, the cursor observes the range's exclusive end as the cursor value of the slice. So an empty range
+    still moves the state, a killed sync resumes at the last completed window, and a window never completed never
+    moves it. Records are emitted without an associated slice, so their own cursor values (which may lie beyond
+    their window) cannot move the state. De-duplication keys are kept per window (a record belongs to the one
+    window holding its creation time).
     Batching: when the console script turns batch delivery on (`record_batch.DELIVERY`), records leave in
     `RecordBatch`es of 1,000 instead of one `Record` each (the CDK's per-record handling costs more than reading
-    a record), and the cursor observes the range's end only once every batch has reached the main thread.
+    a record), and a checkpoint waits until every batch before it has reached the main thread.
     """
 
     requester: HttpRequester
@@ -78,6 +79,11 @@ class ExportWindowRetriever(Retriever):
     throttle_period: str = "PT60S"
     throttle_margin: str = "PT1S"
     min_window: str = "PT1H"
+    # The longest span one request may ask for (window_days), the records one request should carry at most,
+    # and the field whose values a probe asks for (`onlyFields`) to plan the windows of a long range.
+    max_window: str = "P30D"
+    target_records_per_window: int | str = 500_000
+    time_field: str = "createdAt"
     tries_per_window: int = 3
     stall_deadline: str = "PT5M"
     max_rate_limited_retries: int = 10
@@ -114,14 +120,19 @@ class ExportWindowRetriever(Retriever):
                 decoder=self.decoder, config=self.config, stream_name=self.name,
                 transformations=self.transformations, secret=secret,
             ),
-            min_window=_duration(self.min_window, "min_window"),
+            sizer=WindowSizer(
+                max_window=_duration(self._eval(self.max_window, parameters), "max_window"),
+                min_window=_duration(self.min_window, "min_window"),
+                target_records=int(self._eval(str(self.target_records_per_window), parameters)),
+            ),
+            time_field=self.time_field,
             tries_per_window=self.tries_per_window,
             stall_seconds=_duration(self.stall_deadline, "stall_deadline").total_seconds(),
             clock=self.clock,
             sleep=self.sleep,
         )
         self._key_fields = key_fields(self.primary_key)
-        # The source chose this stream's path for the sync (export_mode.py); on jobs its slice is the whole range.
+        # The source chose this stream's path for the sync (export_mode.py).
         self.jobs: RangeReader | None = None
         if self.config.get(EXPORT_PATHS_KEY, {}).get(self.name) == JOBS:
             self.jobs = JobsRangeReader(
@@ -131,7 +142,6 @@ class ExportWindowRetriever(Retriever):
                 data_json=self.data_json,
                 data_type=self.data_json.sender.data_type,
                 fallback_data_type=self.data_json.sender.fallback_data_type,
-                window_days=int(self.config.get("window_days", 30)),
             )
 
     def _eval(self, value: str, parameters: Mapping[str, Any]) -> str:
@@ -149,14 +159,29 @@ class ExportWindowRetriever(Retriever):
         start = _parse_slice_bound(stream_slice["start_time"])
         end = _parse_slice_bound(stream_slice["end_time"]) + timedelta(seconds=1)
         keys = EmittedKeys(self._key_fields)
+        checkpoint = WindowCheckpoint(self.cursor, self.name, stream_slice)
         batcher = RecordBatcher(self.name) if DELIVERY.enabled else None
+        done_until = start
         try:
-            for record in self.range_reader_for((start, end)).read_range((start, end), stream_slice, keys):
-                if not keys.first_time(record):
+            for item in self.range_reader_for((start, end)).read_range((start, end), stream_slice, keys):
+                if isinstance(item, WindowDone):
+                    # Only a window that extends the completed prefix moves the state (a reader reading parts of
+                    # the range out of order must not move it past a part not read yet); the range's end is
+                    # completed below, as the slice's own.
+                    if not item.window[0] <= done_until < item.window[1] < end:
+                        continue
+                    done_until = item.window[1]
+                    if batcher is not None:
+                        if (batch := batcher.flush()) is not None:
+                            yield batch
+                        batcher.wait_until_delivered()
+                    checkpoint.complete(start, done_until)
+                    keys.reset()
+                elif not keys.first_time(item):
                     continue
-                if batcher is None:
-                    yield Record(data=record, stream_name=self.name, associated_slice=None)
-                elif (batch := batcher.add(record)) is not None:
+                elif batcher is None:
+                    yield Record(data=item, stream_name=self.name, associated_slice=None)
+                elif (batch := batcher.add(item)) is not None:
                     yield batch
         except AirbyteTracedException:
             if batcher is not None and (batch := batcher.flush()) is not None:

@@ -14,6 +14,7 @@ from source_iterable.components.export_plan import (
     Split,
     WindowFailed,
     WindowPlanner,
+    WindowSizer,
     key_fields,
 )
 
@@ -126,3 +127,80 @@ def test_given_records_before_and_after_a_reread_then_only_new_ones_are_first_ti
     assert [keys.first_time({"id": n}) for n in (1, 2)] == [True, True]
     keys.expect_repeats()
     assert [keys.first_time({"id": n}) for n in (1, 2, 3, 3)] == [False, False, True, False]
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+YEAR = (at("2025-01-01T00:00:00"), at("2026-01-01T00:00:00"))
+
+
+def a_sizer(target: int = 3, max_days: int = 30) -> WindowSizer:
+    return WindowSizer(max_window=timedelta(days=max_days), min_window=timedelta(hours=1), target_records=target)
+
+
+def planned(times: list[str], target: int = 3, max_days: int = 30) -> list[tuple[str, str, int]]:
+    plan = a_sizer(target, max_days).plan(YEAR, [at(time).timestamp() for time in times])
+    return [(start.isoformat()[:19], end.isoformat()[:19], holds) for (start, end), holds in plan]
+
+
+@pytest.mark.parametrize(
+    "times, expected",
+    [
+        pytest.param([], [("2025-01-01T00:00:00", "2026-01-01T00:00:00", 0)], id="empty-range-one-window-no-request"),
+        pytest.param(
+            ["2025-06-01T12:00:00"],
+            [("2025-01-01T00:00:00", "2025-07-01T12:00:00", 1), ("2025-07-01T12:00:00", "2026-01-01T00:00:00", 0)],
+            id="one-record-window-days-after-it-then-an-empty-tail",
+        ),
+        pytest.param(
+            ["2025-02-01T00:00:00", "2025-02-02T00:00:00", "2025-02-03T00:00:00", "2025-02-04T00:00:00",
+             "2025-02-05T00:00:00", "2025-02-06T00:00:00", "2025-02-07T00:00:00"],
+            [("2025-01-01T00:00:00", "2025-02-04T00:00:00", 3), ("2025-02-04T00:00:00", "2025-02-07T00:00:00", 3),
+             ("2025-02-07T00:00:00", "2025-03-09T00:00:00", 1), ("2025-03-09T00:00:00", "2026-01-01T00:00:00", 0)],
+            id="dense-stretch-cut-every-target-records",
+        ),
+        pytest.param(
+            ["2025-03-01T00:00:00", "2025-08-01T00:00:00"],
+            [("2025-01-01T00:00:00", "2025-03-31T00:00:00", 1), ("2025-03-31T00:00:00", "2025-08-31T00:00:00", 1),
+             ("2025-08-31T00:00:00", "2026-01-01T00:00:00", 0)],
+            id="sparse-records-each-its-own-window-across-empty-months",
+        ),
+        pytest.param(
+            ["2025-05-05T05:05:05.500000"] * 5,
+            [("2025-01-01T00:00:00", "2025-05-05T05:05:06", 5), ("2025-05-05T05:05:06", "2026-01-01T00:00:00", 0)],
+            id="more-than-target-in-one-second-stay-together",
+        ),
+        pytest.param(
+            ["2025-12-31T23:59:59"],
+            [("2025-01-01T00:00:00", "2026-01-01T00:00:00", 1)],
+            id="window-clipped-to-the-range-end",
+        ),
+    ],
+)
+def test_plan(times: list[str], expected: list[tuple[str, str, int]]) -> None:
+    assert planned(times) == expected
+
+
+def test_given_a_long_dense_year_then_windows_never_exceed_target_records_and_cover_the_range() -> None:
+    times = [(at("2025-01-01T00:00:00") + timedelta(minutes=37 * n)).timestamp() for n in range(10_000)]
+    plan = a_sizer(target=1000).plan(YEAR, times)
+    assert [holds for _, holds in plan][:-1] == [1000] * 10
+    assert plan[0][0][0] == YEAR[0] and plan[-1][0][1] == YEAR[1]
+    assert all(previous[0][1] == following[0][0] for previous, following in zip(plan, plan[1:]))
+
+
+@pytest.mark.parametrize(
+    "records, size",
+    [
+        pytest.param(0, timedelta(days=30), id="empty-window-next-is-the-largest"),
+        pytest.param(3, timedelta(days=10), id="target-records-at-the-observed-density"),
+        pytest.param(1, timedelta(days=30), id="sparse-capped-at-window-days"),
+        pytest.param(100_000, timedelta(hours=1), id="dense-floored-at-min-window"),
+        pytest.param(6, timedelta(days=5), id="twice-the-target-half-the-span"),
+    ],
+)
+def test_next_size(records: int, size: timedelta) -> None:
+    window = (at("2025-01-01T00:00:00"), at("2025-01-11T00:00:00"))
+    assert a_sizer(target=3).next_size(window, records) == size

@@ -51,6 +51,7 @@ def a_retriever(
     return ExportWindowRetriever(
         requester=requester, decoder=StrictJsonlDecoder(parameters={}), config={}, parameters={}, name=data_type,
         primary_key=primary_key, data_type=data_type, throttle=throttle, cursor=cursor,  # type: ignore[arg-type]
+        max_window="P365D",
         **({"sleep": sleep} if sleep else {}),
     )
 
@@ -133,4 +134,129 @@ def test_given_the_first_attempt_of_every_url_fails_and_long_bodies_are_cut_then
         month, month,
         first_half, first_half, first_quarter, first_quarter, second_quarter, second_quarter,
         second_half, second_half, third_quarter, third_quarter, fourth_quarter, fourth_quarter,
+    ]
+
+
+class FakeExport:
+    """`export/data.json` over a list of events (createdAt in Iterable's form), logging (start, end, probe?)."""
+
+    def __init__(self, days: list[str], cut_probe: bool = False) -> None:
+        self.events = [{"messageId": f"m-{n}", "createdAt": f"{day} 12:00:00 +00:00"} for n, day in enumerate(days)]
+        self.asked: list[tuple[str, str, bool]] = []
+        self.cut_probe = cut_probe
+
+    def __call__(self, request: Any, context: Any) -> bytes:
+        query = parse_qs(urlparse(request.url).query)
+        start, end = query["startDateTime"][0], query["endDateTime"][0]
+        probe = "onlyFields" in query
+        self.asked.append((start, end, probe))
+        inside = [e for e in self.events if start <= e["createdAt"][:19] < end]
+        if probe:
+            if self.cut_probe:
+                return b'{"createdAt": "2025-'
+            inside = [{"createdAt": e["createdAt"]} for e in inside]
+        return b"".join(json.dumps(e).encode() + b"\n" for e in inside)
+
+
+def read_year(api: FakeExport, target: int, window_days: int = 30) -> list[str]:
+    retriever = ExportWindowRetriever(
+        requester=HttpRequester(
+            name="emailSend", url=URL, config={}, parameters={}, http_method="GET",
+            error_handler=DefaultErrorHandler(parameters={}, config={}, max_retries=0),
+        ),
+        decoder=StrictJsonlDecoder(parameters={}), config={}, parameters={}, name="email_send", primary_key="messageId",
+        data_type="emailSend", throttle=ExportThrottle(limit=1000, sleep=lambda s: None), sleep=lambda s: None,
+        max_window=f"P{window_days}D", target_records_per_window=target,
+    )
+    with requests_mock.Mocker() as mocker:
+        mocker.get(URL, content=api)
+        records = list(retriever.read_records({}, a_slice("2025-01-01T00:00:00Z", "2025-12-31T23:59:59Z")))
+    return sorted(record.data["messageId"] for record in records)
+
+
+def test_given_an_empty_year_then_one_request_covers_it() -> None:
+    api = FakeExport([])
+    assert read_year(api, target=3) == []
+    assert api.asked == [("2025-01-01 00:00:00", "2026-01-01 00:00:00", True)]
+
+
+def test_given_a_dense_month_then_its_windows_are_small_and_the_empty_months_cost_nothing() -> None:
+    api = FakeExport([f"2025-04-{day:02d}" for day in range(1, 11)])
+    assert read_year(api, target=4) == sorted(f"m-{n}" for n in range(10))
+    assert api.asked == [
+        ("2025-01-01 00:00:00", "2026-01-01 00:00:00", True),
+        ("2025-01-01 00:00:00", "2025-04-05 12:00:00", False),
+        ("2025-04-05 12:00:00", "2025-04-09 12:00:00", False),
+        ("2025-04-09 12:00:00", "2025-05-09 12:00:00", False),
+    ]
+
+
+def test_given_sparse_records_then_each_window_spans_window_days_from_its_first_record() -> None:
+    api = FakeExport(["2025-02-10", "2025-02-20", "2025-10-01"])
+    assert read_year(api, target=4) == ["m-0", "m-1", "m-2"]
+    assert api.asked == [
+        ("2025-01-01 00:00:00", "2026-01-01 00:00:00", True),
+        ("2025-01-01 00:00:00", "2025-03-12 12:00:00", False),
+        ("2025-03-12 12:00:00", "2025-10-31 12:00:00", False),
+    ]
+
+
+def test_given_a_probe_that_fails_then_windows_are_sized_by_the_density_the_last_one_showed() -> None:
+    api = FakeExport(["2025-01-05", "2025-01-06", "2025-01-07", "2025-01-08", "2025-01-09", "2025-01-10"], cut_probe=True)
+    assert read_year(api, target=2, window_days=20) == [f"m-{n}" for n in range(6)]
+    assert api.asked[:4] == [
+        ("2025-01-01 00:00:00", "2026-01-01 00:00:00", True),
+        ("2025-01-01 00:00:00", "2025-01-21 00:00:00", False),  # six records in 20 days: next window 20 × 2/6 days
+        ("2025-01-21 00:00:00", "2025-01-27 16:00:00", False),  # empty: next window window_days again
+        ("2025-01-27 16:00:00", "2025-02-16 16:00:00", False),
+    ]
+
+
+class ScriptedReader:
+    """A range reader yielding a fixed script of records and WindowDone markers."""
+
+    def __init__(self, script: list[Any]) -> None:
+        self.script = script
+
+    def read_range(self, window: Any, stream_slice: Any, progress: Any) -> Any:
+        yield from self.script
+
+
+def day(number: int) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime(2025, 1, number, tzinfo=UTC)
+
+
+class ClosingCursorSpy(CursorSpy):
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed: list[dict[str, Any]] = []
+
+    def close_partition(self, partition: Any) -> None:
+        self.closed.append(dict(partition.to_slice()))
+
+
+def test_given_windows_done_out_of_order_then_only_the_contiguous_prefix_is_checkpointed() -> None:
+    from source_iterable.components.export_data_json import WindowDone
+
+    cursor = ClosingCursorSpy()
+    retriever = a_retriever("emailSend", ExportThrottle(limit=100), cursor)  # type: ignore[arg-type]
+    script = [
+        {"messageId": "a"}, WindowDone((day(10), day(20))),  # not contiguous with the range start: ignored
+        {"messageId": "b"}, WindowDone((day(1), day(5))),
+        {"messageId": "c"}, WindowDone((day(5), day(10))), WindowDone((day(10), day(20))),
+        WindowDone((day(20), day(31))),  # the range's end: completed as the slice's own
+    ]
+    retriever.range_reader_for = lambda window: ScriptedReader(script)  # type: ignore[method-assign]
+    records = list(retriever.read_records({}, a_slice("2025-01-01T00:00:00Z", "2025-01-30T23:59:59Z")))
+    assert [record.data["messageId"] for record in records] == ["a", "b", "c"]
+    assert cursor.closed == [
+        {"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-01-04T23:59:59Z"},
+        {"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-01-09T23:59:59Z"},
+        {"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-01-19T23:59:59Z"},
+    ]
+    assert [data for data, _ in cursor.observed] == [
+        {"createdAt": "2025-01-05T00:00:00Z"}, {"createdAt": "2025-01-10T00:00:00Z"},
+        {"createdAt": "2025-01-20T00:00:00Z"}, {"createdAt": "2025-01-31T00:00:00Z"},
     ]

@@ -7,7 +7,6 @@ transactionalData decoded, primary key _iterable_event_id; a 5xx asks the same w
 the state is the end of the contiguous windows fully emitted.
 """
 
-import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -98,16 +97,19 @@ def sends(*created: str) -> list[dict[str, Any]]:
 
 
 class TestWindows:
-    """startDateTime inclusive, endDateTime exclusive, windows of window_days from start_date (or state − lookback)."""
+    """startDateTime inclusive, endDateTime exclusive, from start_date (or state − lookback) to end_date (or now).
+
+    A range of at most window_days is one request; a longer one is first probed (onlyFields=createdAt, one request
+    for the whole range), then read in windows planned from the records' times: none for an empty stretch, each
+    at most window_days after its first record."""
 
     @freeze_time("2025-03-10T12:34:56Z")
-    def test_given_no_end_date_when_first_sync_then_windows_run_from_start_date_to_now(self, api: ExportApi) -> None:
-        sync(["email_send"], export_config(end_date=None))
-        assert sorted(api.requests) == [
-            ("emailSend", "2025-01-01 00:00:00", "2025-01-31 00:00:00"),
-            ("emailSend", "2025-01-31 00:00:00", "2025-03-02 00:00:00"),
-            ("emailSend", "2025-03-02 00:00:00", "2025-03-10 12:34:56"),
-        ]
+    def test_given_no_end_date_and_no_data_when_first_sync_then_one_request_covers_start_date_to_now(
+        self, api: ExportApi
+    ) -> None:
+        output = sync(["email_send"], export_config(end_date=None))
+        assert api.requests == [("emailSend", "2025-01-01 00:00:00", "2025-03-10 12:34:56", "onlyFields=createdAt")]
+        assert states(output, "email_send")[-1] == {"createdAt": "2025-03-10T12:34:56Z"}
 
     @freeze_time("2025-03-10T12:34:56Z")
     def test_given_a_state_and_lookback_when_incremental_then_reading_starts_lookback_before_the_state(
@@ -125,19 +127,30 @@ class TestWindows:
         sync(["email_send"], export_config(), state)
         assert api.requests == [("emailSend", "2025-02-20 10:00:00", "2025-03-01 00:00:00")]
 
-    def test_given_a_one_year_backfill_with_30_day_windows_then_13_contiguous_requests(self, api: ExportApi) -> None:
-        sync(["email_send"], export_config(end_date="2026-01-01T00:00:00Z"))
-        windows = sorted(api.requests)
-        assert len(windows) == 13
-        assert windows[0][1] == "2025-01-01 00:00:00" and windows[-1][2] == "2026-01-01 00:00:00"
-        assert all(previous[2] == following[1] for previous, following in itertools.pairwise(windows))
+    def test_given_an_empty_year_then_one_request_reads_it_and_the_state_reaches_its_end(self, api: ExportApi) -> None:
+        output = sync(["email_send"], export_config(end_date="2026-01-01T00:00:00Z"))
+        assert api.requests == [("emailSend", "2025-01-01 00:00:00", "2026-01-01 00:00:00", "onlyFields=createdAt")]
+        assert states(output, "email_send")[-1] == {"createdAt": "2026-01-01T00:00:00Z"}
 
-    def test_given_full_refresh_then_the_same_windows_from_start_date_are_read(self, api: ExportApi) -> None:
-        sync(["email_send"], export_config(window_days=45), mode=SyncMode.full_refresh)
-        assert sorted(api.requests) == [
-            ("emailSend", "2025-01-01 00:00:00", "2025-02-15 00:00:00"),
-            ("emailSend", "2025-02-15 00:00:00", "2025-03-01 00:00:00"),
+    def test_given_a_sparse_year_then_only_the_stretches_with_data_are_asked_for(self, api: ExportApi) -> None:
+        api.add("emailSend", *sends("2025-03-03T10:00:00Z", "2025-03-20T00:00:00Z", "2025-09-09T09:09:09Z"))
+        output = sync(["email_send"], export_config(end_date="2026-01-01T00:00:00Z"))
+        assert api.requests == [
+            ("emailSend", "2025-01-01 00:00:00", "2026-01-01 00:00:00", "onlyFields=createdAt"),
+            ("emailSend", "2025-01-01 00:00:00", "2025-04-02 10:00:00"),
+            ("emailSend", "2025-04-02 10:00:00", "2025-10-09 09:09:09"),
         ]
+        assert message_ids(output) == ["m-1", "m-2", "m-3"]
+        assert states(output, "email_send")[-1] == {"createdAt": "2026-01-01T00:00:00Z"}
+
+    def test_given_full_refresh_then_the_range_from_start_date_is_read_the_same_way(self, api: ExportApi) -> None:
+        api.add("emailSend", *sends("2025-01-10T00:00:00Z", "2025-02-20T00:00:00Z"))
+        output = sync(["email_send"], export_config(window_days=45), mode=SyncMode.full_refresh)
+        assert api.requests == [
+            ("emailSend", "2025-01-01 00:00:00", "2025-03-01 00:00:00", "onlyFields=createdAt"),
+            ("emailSend", "2025-01-01 00:00:00", "2025-02-24 00:00:00"),
+        ]
+        assert message_ids(output) == ["m-1", "m-2"]
 
     def test_given_an_event_on_a_window_boundary_then_it_is_read_once_by_the_later_window(self, api: ExportApi) -> None:
         api.add("emailSend", *sends("2025-01-30T23:59:59Z", "2025-01-31T00:00:00Z"))
@@ -519,68 +532,43 @@ def read_window(stream: Any, partition: Any) -> dict[str, Any]:
 
 
 class TestState:
-    """The state is the exclusive end of the contiguous windows fully emitted (empty windows included)."""
+    """The state is the exclusive end of the contiguous windows fully emitted (empty stretches included), moved
+    after each window of a range, so a killed sync resumes at the last completed window."""
 
-    def test_given_windows_completed_in_order_then_the_state_after_each_is_its_end(self, api: ExportApi) -> None:
-        api.add("emailSend", *sends("2025-01-02T00:00:00Z", "2025-01-20T00:00:00Z"))
-        stream = export_stream("email_send", export_config(end_date="2025-04-01T00:00:00Z"))
-        partitions = list(stream.generate_partitions())
-        assert [read_window(stream, partition) for partition in partitions] == [
-            {"createdAt": "2025-01-31T00:00:00Z"},
-            {"createdAt": "2025-03-02T00:00:00Z"},
-            {"createdAt": "2025-04-01T00:00:00Z"},
+    def test_given_a_range_read_in_windows_then_the_state_moves_after_each(self, api: ExportApi) -> None:
+        api.add("emailSend", *sends("2025-01-02T00:00:00Z", "2025-01-20T00:00:00Z", "2025-02-15T00:00:00Z"))
+        output = sync(["email_send"], export_config(end_date="2025-04-01T00:00:00Z"))
+        assert api.requests[1:] == [
+            ("emailSend", "2025-01-01 00:00:00", "2025-02-01 00:00:00"),
+            ("emailSend", "2025-02-01 00:00:00", "2025-03-17 00:00:00"),
         ]
-
-    def test_given_a_later_window_completes_first_then_the_state_waits_for_the_earlier_one(
-        self, api: ExportApi
-    ) -> None:
-        stream = export_stream("email_send", export_config(end_date="2025-04-01T00:00:00Z"))
-        first, second, third = stream.generate_partitions()
-        assert read_window(stream, second) == {"createdAt": "2025-01-01T00:00:00Z"}
-        assert read_window(stream, third) == {"createdAt": "2025-01-01T00:00:00Z"}
-        assert read_window(stream, first) == {"createdAt": "2025-04-01T00:00:00Z"}
+        assert [state["createdAt"] for state in states(output, "email_send")] == [
+            "2025-02-01T00:00:00Z", "2025-03-17T00:00:00Z", "2025-04-01T00:00:00Z", "2025-04-01T00:00:00Z",
+        ]
 
     def test_given_a_record_dated_beyond_its_window_then_the_state_still_stops_at_the_window_end(
         self, api: ExportApi
     ) -> None:
-        api.add("emailSend", an_event("2025-01-02T00:00:00Z", 1))
         api.window_records = lambda *window: [{**an_event("2025-02-25T00:00:00Z", 1)}]  # type: ignore[method-assign]
-        stream = export_stream("email_send", export_config(end_date="2025-04-01T00:00:00Z"))
-        assert read_window(stream, next(iter(stream.generate_partitions()))) == {"createdAt": "2025-01-31T00:00:00Z"}
+        output = sync(["email_send"], export_config(end_date="2025-01-31T00:00:00Z"))
+        assert message_ids(output) == ["m-1"]
+        assert states(output, "email_send")[-1] == {"createdAt": "2025-01-31T00:00:00Z"}
 
     def test_given_empty_windows_then_the_state_still_reaches_the_end(self, api: ExportApi) -> None:
         output = sync(["email_send"], export_config())
         assert states(output, "email_send")[-1] == {"createdAt": "2025-03-01T00:00:00Z"}
 
-    def test_given_records_then_every_state_is_the_end_of_a_completed_window_never_a_record_time(
+    def test_given_a_window_fails_then_the_state_stops_at_the_end_of_the_last_completed_window(
         self, api: ExportApi
     ) -> None:
-        api.add("emailSend", *sends("2025-01-02T00:00:00Z", "2025-02-10T00:00:00Z"))
-        output = sync(["email_send"], export_config())
-        values = [state["createdAt"] for state in states(output, "email_send")]
-        assert set(values) <= {
-            "2025-01-01T00:00:00Z",
-            "2025-01-31T00:00:00Z",
-            "2025-03-01T00:00:00Z",
-        }
-        assert values == sorted(values) and values[-1] == "2025-03-01T00:00:00Z"
-
-    def test_given_a_window_fails_then_the_state_stops_at_the_end_of_the_last_contiguous_window(
-        self, api: ExportApi
-    ) -> None:
-        api.add(
-            "emailSend",
-            *sends("2025-01-02T00:00:00Z", "2025-01-16T00:00:00Z", "2025-02-05T00:00:00Z"),
-        )
-        api.fail(
-            Fault(
-                for_window("2025-01-31 00:00:00", "2025-03-02 00:00:00"),
-                times=1,
-                extra_line="{broken",
-            )
-        )
+        api.add("emailSend", *sends("2025-01-02T00:00:00Z", "2025-01-16T00:00:00Z", "2025-02-05T00:00:00Z"))
+        api.fail(Fault(for_window("2025-02-01 00:00:00", "2025-03-07 00:00:00"), times=1, extra_line="{broken"))
         output = sync(["email_send"], export_config(end_date="2025-04-01T00:00:00Z"), fails=True)
-        assert states(output, "email_send")[-1] == {"createdAt": "2025-01-31T00:00:00Z"}
+        assert api.requests[1:] == [
+            ("emailSend", "2025-01-01 00:00:00", "2025-02-01 00:00:00"),
+            ("emailSend", "2025-02-01 00:00:00", "2025-03-07 00:00:00"),
+        ]
+        assert states(output, "email_send")[-1] == {"createdAt": "2025-02-01T00:00:00Z"}
 
     def test_given_an_interrupted_sync_when_resumed_from_its_state_then_records_equal_a_clean_sync(
         self, api: ExportApi
@@ -594,17 +582,19 @@ class TestState:
         api.add("emailSend", *sends(*created))
         config = export_config(window_days=20, end_date="2025-04-01T00:00:00Z")
         clean = sync(["email_send"], config)
-        api.fail(
-            Fault(
-                for_window("2025-02-10 00:00:00", "2025-03-02 00:00:00"),
-                times=1,
-                extra_line="{broken",
-            )
-        )
+        windows = [request for request in api.requests if len(request) == 3]
+        assert len(windows) == 4
+        api.requests.clear()
+        api.fail(Fault(for_window(*windows[2][1:]), times=1, extra_line="{broken"))
         interrupted = sync(["email_send"], config, fails=True)
-        state = StateBuilder().with_stream_state("email_send", states(interrupted, "email_send")[-1]).build()
-        resumed = sync(["email_send"], config, state)
+        state = states(interrupted, "email_send")[-1]
+        assert state == {"createdAt": windows[1][2].replace(" ", "T") + "Z"}
+        api.requests.clear()
+        resumed = sync(["email_send"], config, StateBuilder().with_stream_state("email_send", state).build())
+        assert api.requests[0][1] == windows[1][2]
         assert set(message_ids(interrupted)) | set(message_ids(resumed)) == set(message_ids(clean))
+        after_state = [f"m-{number}" for number, moment in enumerate(created, start=1) if moment >= state["createdAt"]]
+        assert message_ids(resumed) == sorted(after_state)  # the re-read starts at the last completed window
         assert len(message_ids(clean)) == len(created) == len(set(message_ids(clean)))
 
 
@@ -692,8 +682,9 @@ class TestUsers:
                 "offers": {"intro APR": "low"},
             },
         ]
-        assert sorted(api.requests) == [
-            ("user", "2025-01-01 00:00:00", "2025-01-31 00:00:00"),
-            ("user", "2025-01-31 00:00:00", "2025-03-01 00:00:00"),
+        assert api.requests == [
+            ("user", "2025-01-01 00:00:00", "2025-03-01 00:00:00", "onlyFields=profileUpdatedAt"),
+            ("user", "2025-01-01 00:00:00", "2025-02-04 00:00:00"),
+            ("user", "2025-02-04 00:00:00", "2025-03-01 00:00:00"),
         ]
         assert states(output, "users")[-1] == {"profileUpdatedAt": "2025-03-01T00:00:00Z"}
