@@ -572,7 +572,6 @@ class JobRangeReader:
             rows += counted["rows"]
             size += counted["bytes"]
             self.stats.files += 1
-            self.stats.rows += counted["rows"]
             self.stats.bytes += counted["bytes"]
             LOGGER.info(
                 f"{self.stream}: export job {job_id} file {job_file.name}: {counted['rows']} rows, "
@@ -590,6 +589,7 @@ class JobRangeReader:
                     continue
                 skip[job_file.name] = seen
                 counted["rows"] += 1
+                self.stats.rows += 1  # as yielded: a file cut later still counts what it gave
                 yield cast(dict[str, Any], record)
             counted["bytes"] = _bytes_read(response)
         except MalformedLineError as error:
@@ -677,6 +677,8 @@ class JobsRangeReader:
     data_json: RangeReader
     data_type: str
     fallback_data_type: str
+    clock: Clock = time.monotonic
+    sleep: Sleep = time.sleep
 
     def read_range(
         self, window: Window, stream_slice: StreamSlice, progress: RangeProgress
@@ -690,21 +692,18 @@ class JobsRangeReader:
             fetcher=self.services.fetcher,
             slots=self.services.slots,
             records_of=lambda response: self._file_records(response, window, stream_slice, reader.data_type),
+            clock=self.clock,
+            sleep=self.sleep,
         )
 
-        yielded = [0]
-
         def fallback(range_: Window) -> Iterator[dict[str, Any] | WindowDone]:
-            # data.json plans its own windows; their checkpoints pass only while no record came from a job: a
+            # data.json plans its own windows; their checkpoints pass only while no record came from a job file: a
             # checkpoint also resets the retriever's de-duplication, and a failed job's records may lie anywhere.
             for item in self.data_json.read_range(range_, stream_slice, progress):
-                if not isinstance(item, WindowDone) or yielded[0] == 0:
+                if not isinstance(item, WindowDone) or reader.stats.rows == 0:
                     yield item
 
-        for item in reader.read(window, progress.expect_repeats, fallback):
-            if not isinstance(item, WindowDone):
-                yielded[0] += 1
-            yield item
+        yield from reader.read(window, progress.expect_repeats, fallback)
         self.data_type = reader.data_type
         stats = reader.stats
         LOGGER.info(

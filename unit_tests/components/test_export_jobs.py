@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import requests_mock
+from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_iterable.components.export_jobs import (
@@ -19,9 +20,13 @@ from source_iterable.components.export_jobs import (
     JobApiClient,
     JobCallBudget,
     JobRangeReader,
+    JobServices,
+    JobsRangeReader,
     StartedJobs,
     Window,
 )
+from source_iterable.components.export_data_json import WindowDone
+from source_iterable.components.export_records import ExportRecords
 from source_iterable.components.jsonl import StrictJsonlDecoder
 from unit_tests.components.job_api import API, FakeClock, FakeJobApi, Step, lines
 
@@ -315,3 +320,50 @@ def test_a_redirect_from_the_file_host_is_not_followed() -> None:
         with pytest.raises(FileUnreadable, match="HTTP 302"):
             FileFetcher().get("https://files.example.com/f1")
     assert elsewhere.call_count == 0
+
+
+class FakeDataJson:
+    """The synchronous path as the jobs reader sees it: a record and a checkpoint per 30 days of the range."""
+
+    def __init__(self) -> None:
+        self.ranges: list[Window] = []
+
+    def read_range(self, window: Window, stream_slice: Any, progress: Any) -> Iterator[Any]:
+        self.ranges.append(window)
+        yield {"messageId": "from-data-json"}
+        yield WindowDone(window)
+
+
+def a_jobs_range_reader(clock: FakeClock, data_json: FakeDataJson) -> JobsRangeReader:
+    client = a_client(clock)
+    return JobsRangeReader(
+        stream="email_send",
+        services=JobServices(client=client, fetcher=FileFetcher(), slots=threading.Semaphore(4), max_concurrent=4),
+        records=ExportRecords(decoder=StrictJsonlDecoder(parameters={}), config={}, stream_name="email_send"),
+        data_json=data_json,
+        data_type="emailSend",
+        fallback_data_type="",
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+
+class Keys:
+    def __init__(self) -> None:
+        self.repeats_expected = False
+
+    def expect_repeats(self) -> None:
+        self.repeats_expected = True
+
+
+@pytest.mark.parametrize(("files", "checkpoints"), [(0, 1), (1, 0)], ids=["no-job-record", "after-job-records"])
+def test_the_fallbacks_checkpoints_pass_only_while_no_job_record_was_emitted(
+    api: FakeJobApi, clock: FakeClock, files: int, checkpoints: int
+) -> None:
+    for _ in range(3):
+        api.plan([("f1", events(1))], Step("Running", files), Step("Failed", files))
+    data_json = FakeDataJson()
+    items = list(a_jobs_range_reader(clock, data_json).read_range(YEAR, StreamSlice(partition={}, cursor_slice={}), Keys()))
+    assert data_json.ranges == [YEAR]
+    assert sum(isinstance(item, WindowDone) for item in items) == checkpoints
+    assert [item["messageId"] for item in items if isinstance(item, dict)] == ["m-1"] * 3 * files + ["from-data-json"]
