@@ -2,8 +2,8 @@
 
 `export_mode: sync` and `export_mode: jobs` decide for every stream. `auto` (the default, and a config without the
 field) weighs the projected seconds of the whole sync, because both paths are limited per project, not per stream:
-- synchronous: every window of every stream on that path shares `export_requests_per_minute` (Iterable: 4/min); the
-  first minute's requests leave at once, each further one waits 60/rpm s;
+- synchronous: every request of every stream on that path shares `export_requests_per_minute` (Iterable: 4/min); the
+  first minute's requests leave at once, each further one waits 60/rpm s (`sync_windows`: the requests of a range);
 - jobs: every job API call of the process shares `export_job_requests_per_second` (0.95; a start, at least two file listings:
   one while running, one empty page after completion), and at most `max_concurrent_export_jobs` jobs process at a
   time, each taking about `export_job_latency_seconds` (Iterable does not document it: an estimate, configurable).
@@ -70,8 +70,14 @@ class ExportSettings:
 
 
 def sync_windows(stream_range: StreamRange, window_days: int) -> int:
+    """`export/data.json` requests for a range when its data is spread over it: one per `window_days`, plus the
+    request that counts a range longer than that first (`onlyFields`). An empty or sparse range needs fewer; the
+    path cannot know before reading, so this is the projection's upper bound."""
     seconds = (stream_range.end - stream_range.start).total_seconds()
-    return math.ceil(seconds / timedelta(days=window_days).total_seconds()) if seconds > 0 else 0
+    window = timedelta(days=window_days).total_seconds()
+    if seconds <= 0:
+        return 0
+    return math.ceil(seconds / window) + (1 if seconds > window else 0)
 
 
 def sync_seconds(windows: int, requests_per_minute: int) -> float:

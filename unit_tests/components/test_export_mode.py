@@ -21,8 +21,9 @@ def ranges(count: int, days: float, prefix: str = "s") -> list[StreamRange]:
     return [StreamRange(f"{prefix}{index}", END - timedelta(days=days), END) for index in range(count)]
 
 
-def test_sync_projection_counts_the_windows_beyond_the_first_minute_at_15_seconds_each() -> None:
-    assert sync_windows(StreamRange("a", END - timedelta(days=365), END), 30) == 13
+def test_sync_projection_counts_the_requests_beyond_the_first_minute_at_15_seconds_each() -> None:
+    assert sync_windows(StreamRange("a", END - timedelta(days=365), END), 30) == 13 + 1  # + the counting request
+    assert sync_windows(StreamRange("a", END - timedelta(days=30), END), 30) == 1
     assert sync_seconds(52 * 13, 4) == (676 - 4) * 15  # 2 h 48 min: the "2 h 50 min" at 4/min
     assert sync_seconds(4, 4) == 0
 
@@ -74,7 +75,7 @@ def test_auto_logs_the_projection_and_each_streams_path(caplog: pytest.LogCaptur
     assert messages[0] == (
         "Export paths (export_mode auto) for 1 export streams, projected rate-limit waiting — ranges longer than "
         "export_jobs_min_days on export jobs: 0m33s (data.json 0m00s, jobs 0m33s); every stream on export jobs: "
-        "0m33s (data.json 0m00s, jobs 0m33s); every stream on export/data.json: 2m15s (data.json 2m15s, jobs "
+        "0m33s (data.json 0m00s, jobs 0m33s); every stream on export/data.json: 2m30s (data.json 2m30s, jobs "
         "0m00s). Chosen: ranges longer than export_jobs_min_days on export jobs."
     )
     assert messages[1] == (
