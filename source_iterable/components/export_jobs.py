@@ -22,11 +22,12 @@ point. The pieces here are small and each takes an injected clock and sleep:
 """
 
 import logging
+import math
 import threading
 import time
 from collections import deque
-from contextlib import contextmanager
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -61,6 +62,7 @@ FIRST_POLL_DELAY = 2.0
 MAX_POLL_DELAY = 30.0
 NO_PROGRESS_LIMIT = 3600.0  # a job with no new file and no state change for this long counts as failed
 MAX_ERROR_BODY = 200
+MAX_ANSWER_BYTES = 4 << 20  # a job-API answer larger than this is not Iterable's
 
 Window = tuple[datetime, datetime]
 Clock = Callable[[], float]
@@ -110,22 +112,39 @@ class JobStatus:
         return cls(state=body["jobState"].lower(), truncated=body.get("exportTruncated") is True, files=tuple(files))
 
 
-def _excerpt(response: requests.Response) -> str:
+def _excerpt(body: bytes) -> str:
     try:
-        body = orjson.loads(response.content[:4096])
+        answer = orjson.loads(body[:4096])
     except orjson.JSONDecodeError:
-        return response.text[:MAX_ERROR_BODY]
-    if isinstance(body, dict):
-        return f"{body.get('code')}: {str(body.get('msg'))[:MAX_ERROR_BODY]}"
-    return str(body)[:MAX_ERROR_BODY]
+        return body[:MAX_ERROR_BODY].decode("utf-8", errors="replace")
+    if isinstance(answer, dict):
+        return f"{answer.get('code')}: {str(answer.get('msg'))[:MAX_ERROR_BODY]}"
+    return str(answer)[:MAX_ERROR_BODY]
+
+
+def _read_capped(response: requests.Response, method: str, path: str) -> bytes:
+    """A job-API answer's body, refusing one over `MAX_ANSWER_BYTES` (Iterable's are a few KB)."""
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=1 << 16):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            response.close()
+            raise AirbyteTracedException(
+                message=f"Iterable's answer to {method} {path} exceeded {MAX_ANSWER_BYTES} bytes; the sync stops.",
+                internal_message=f"oversized answer on {path}",
+                failure_type=FailureType.system_error,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _retry_after(response: requests.Response) -> float:
+    """`Retry-After` in seconds within [0, MAX_RETRY_AFTER]; missing or not a finite number: MAX_RETRY_AFTER."""
     try:
         value = float(response.headers.get("Retry-After", ""))
     except ValueError:
         return MAX_RETRY_AFTER
-    return min(max(value, 0.0), MAX_RETRY_AFTER)
+    return min(max(value, 0.0), MAX_RETRY_AFTER) if math.isfinite(value) else MAX_RETRY_AFTER
 
 
 class CallSlot:
@@ -184,11 +203,9 @@ class JobApiClient:
     sleep: Sleep = time.sleep
     timeout: tuple[float, float] = (30.0, 120.0)
     session: requests.Session = field(default_factory=requests.Session)
-    calls: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.session.headers["Api-Key"] = self.api_key
-        self._calls_lock = threading.Lock()
 
     def start(self, data_type: str, window: Window) -> int:
         body = {
@@ -197,7 +214,7 @@ class JobApiClient:
             "startDateTime": window[0].strftime(REQUEST_FORMAT),
             "endDateTime": window[1].strftime(REQUEST_FORMAT),
         }
-        answer = self._call("start", "POST", "export/start", json=body)
+        answer = self._call("POST", "export/start", json=body)
         job_id = answer.get("jobId") if isinstance(answer, dict) else None
         if not isinstance(job_id, int) or isinstance(job_id, bool):
             raise AirbyteTracedException(
@@ -209,7 +226,7 @@ class JobApiClient:
 
     def files(self, job_id: int, start_after: str | None) -> JobStatus:
         params = {"startAfter": start_after} if start_after else None
-        answer = self._call("files", "GET", f"export/{job_id}/files", params=params, missing_ok=True)
+        answer = self._call("GET", f"export/{job_id}/files", params=params, missing_ok=True)
         if answer is None:
             raise JobFailed(f"job {job_id} is unknown to Iterable (404)")
         try:
@@ -222,23 +239,20 @@ class JobApiClient:
             ) from None
 
     def cancel(self, job_id: int) -> None:
-        self._call("cancel", "DELETE", f"export/{job_id}", missing_ok=True)
+        self._call("DELETE", f"export/{job_id}", missing_ok=True)
 
-    def _count(self, kind: str) -> None:
-        with self._calls_lock:
-            self.calls[kind] = self.calls.get(kind, 0) + 1
-
-    def _call(self, kind: str, method: str, path: str, missing_ok: bool = False, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, missing_ok: bool = False, **kwargs: Any) -> Any:
         url = f"{self.api_base}/api/{path}"
         rate_limited = failures = 0
         while True:
             with self.budget.slot() as slot:
-                self._count(kind)
                 try:
-                    response = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
-                    response.content  # the whole (small) answer is read while holding the budget
+                    response = self.session.request(
+                        method, url, timeout=self.timeout, allow_redirects=False, stream=True, **kwargs
+                    )
+                    body = _read_capped(response, method, path)  # read while holding the budget
                 except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
-                    response, cause = None, error.__class__.__name__
+                    response, body, cause = None, b"", error.__class__.__name__
                 if response is not None and response.status_code == 429:
                     slot.pause(_retry_after(response))
             if response is None:
@@ -248,7 +262,7 @@ class JobApiClient:
                 self.sleep(min(2.0**failures, 30.0))
                 continue
             status = response.status_code
-            excerpt = mask(_excerpt(response), self.api_key) if status >= 300 else ""
+            excerpt = mask(_excerpt(body), self.api_key) if status >= 300 else ""
             if status == 429:
                 rate_limited += 1
                 if rate_limited > MAX_RATE_LIMITED:
@@ -281,13 +295,16 @@ class JobApiClient:
                 )
             if status >= 300:
                 raise JobRequestRejected(status, f"Iterable rejected {method} {path} with HTTP {status}: {excerpt}")
-            if not response.content:
+            if not body:
                 return {}
             try:
-                return orjson.loads(response.content)
+                return orjson.loads(body)
             except orjson.JSONDecodeError:
                 raise AirbyteTracedException(
-                    message=f"Iterable's {path} answered with a body that is not JSON: {response.text[:80]!r}.",
+                    message=(
+                        f"Iterable's {path} answered with a body that is not JSON: "
+                        f"{mask(body[:80].decode('utf-8', errors='replace'), self.api_key)!r}."
+                    ),
                     internal_message=f"non-JSON body on {path}",
                     failure_type=FailureType.system_error,
                 ) from None

@@ -367,3 +367,16 @@ def test_the_fallbacks_checkpoints_pass_only_while_no_job_record_was_emitted(
     assert data_json.ranges == [YEAR]
     assert sum(isinstance(item, WindowDone) for item in items) == checkpoints
     assert [item["messageId"] for item in items if isinstance(item, dict)] == ["m-1"] * 3 * files + ["from-data-json"]
+
+
+def test_a_refused_job_start_is_a_config_error_that_does_not_echo_the_key(clock: FakeClock) -> None:
+    with requests_mock.Mocker() as mocker:
+        mocker.post(f"{API}/api/export/start", status_code=401,
+                    json={"msg": f"Invalid API key: {KEY}", "code": "BadApiKey", "params": None})
+        with pytest.raises(AirbyteTracedException) as raised:
+            a_client(clock).start("emailSend", YEAR)
+    assert raised.value.message == (
+        "Iterable refused POST export/start (BadApiKey: Invalid API key: ****). Only a Server-side API key can use "
+        "the export API; or set export_mode to sync."
+    )
+    assert raised.value.failure_type.value == "config_error"
