@@ -30,7 +30,7 @@ def messages_so_far(path: Path) -> list[dict[str, Any]]:
 def test_given_a_sync_killed_after_a_window_when_resumed_then_it_starts_there_and_the_union_is_exact(
     tmp_path: Path, emulator: Emulator, emulator_config: dict[str, Any]
 ) -> None:
-    config = {**emulator_config, "window_days": 30, "lookback_window": 0}
+    config = {**emulator_config, "window_days": 30, "lookback_window": 0, "export_mode": "sync"}
     catalog = a_catalog(["email_send"], "incremental")
     # Two export requests a minute: the probe and the first window go at once, the second window waits a minute.
     (tmp_path / "config.json").write_text(json.dumps({**config, "export_requests_per_minute": 2}))
