@@ -2,8 +2,8 @@
 arrival time gets no 429, on any endpoint, while each limited endpoint is asked more often than its limit.
 
 Time is scaled down tenfold so the test takes seconds: the emulator's minute-long windows last 6 s, and the
-connector's manifest is the shipped one with its minute-long intervals (and margins) divided by ten
-(`export` throttle 6 s + 0.1 s, `api_budget` PT61S → PT6.1S). `users/getFields` (3/s) keeps its real limit; a read asks it
+connector's manifest is the shipped one with its minute-long periods divided by ten but its safety margins kept
+(latency does not scale with time): `export` throttle 6 s + 1 s, `api_budget` PT61S → PT7S. `users/getFields` (3/s) keeps its real limit; a read asks it
 only 3 times (schema, renamer, user_fields), so its margin is not reached here.
 """
 
@@ -31,18 +31,20 @@ LIMITED = {
 }
 
 
+def seconds(duration: str) -> float:
+    return float(re.fullmatch(r"PT([\d.]+)S", duration)[1])  # type: ignore[index]
+
+
 def scaled_manifest() -> dict[str, Any]:
-    """The shipped manifest with every interval of a minute or more (and its margin) divided by SCALE."""
+    """The shipped manifest with every minute-long period divided by SCALE, its margin kept."""
     manifest = copy.deepcopy(SHIPPED_MANIFEST())
     for policy in manifest["api_budget"]["policies"]:
         for rate in policy["rates"]:
-            seconds = float(re.fullmatch(r"PT([\d.]+)S", rate["interval"])[1])  # type: ignore[index]
-            if seconds >= 60:
-                rate["interval"] = f"PT{seconds / SCALE:g}S"
+            interval = seconds(rate["interval"])
+            if interval >= 60:
+                rate["interval"] = f"PT{(interval - 60) + 60 / SCALE:g}S"
     retriever = manifest["definitions"]["export_stream"]["retriever"]
-    for name in ("throttle_period", "throttle_margin"):
-        seconds = float(re.fullmatch(r"PT([\d.]+)S", retriever[name])[1])  # type: ignore[index]
-        retriever[name] = f"PT{seconds / SCALE:g}S"
+    retriever["throttle_period"] = f"PT{seconds(retriever['throttle_period']) / SCALE:g}S"
     return manifest
 
 
@@ -51,18 +53,19 @@ def strict_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     limits = {"export": (4, 60 / SCALE), "lists_getUsers": (5, 60 / SCALE), "campaigns_metrics": (10, 60 / SCALE),
               "users_getFields": (3, 1.0)}
     monkeypatch.setattr(source, "load_manifest", scaled_manifest)
-    # 660 campaigns: 11 metrics batches of 60; 8 lists; email_send and users: a probe, then a window a week with data.
+    # 660 campaigns: 11 metrics batches of 60; 8 lists; six export streams, one request each (two months).
     with Emulator(Dataset(seed=7, scale=2, campaigns=660), rate_limits=limits) as emu:
         yield emu
 
 
 def test_given_strict_arrival_time_limits_then_a_sync_past_every_limit_gets_no_429(strict_emulator: Emulator) -> None:
     config = {
-        "api_key": strict_emulator.api_key, "start_date": "2025-01-01T00:00:00Z", "end_date": "2025-05-01T00:00:00Z",
-        "api_base_url": strict_emulator.url, "window_days": 7, "lookback_window": 0, "export_mode": "sync",
+        "api_key": strict_emulator.api_key, "start_date": "2025-01-01T00:00:00Z", "end_date": "2025-03-01T00:00:00Z",
+        "api_base_url": strict_emulator.url, "window_days": 60, "lookback_window": 0, "export_mode": "sync",
     }
     builder = CatalogBuilder()
-    for name in ("campaigns_metrics", "list_users", "users", "email_send", "user_fields"):
+    for name in ("campaigns_metrics", "list_users", "users", "email_send", "email_open", "email_click", "purchase",
+                 "custom_event", "user_fields"):
         builder = builder.with_stream(name, SyncMode.full_refresh)
     catalog = builder.build()
     output = read(SourceIterable(catalog=catalog, config=config), config, catalog)

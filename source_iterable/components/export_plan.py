@@ -207,14 +207,14 @@ class WindowSizer:
 
     Requests are what Iterable rations (4 a minute); bodies are cheap. So:
     - `plan(range, times)`: with the creation times of every record of the range (a probe; POSIX seconds,
-      sorted), the windows that cover it, each with the number of records it holds. A window ends before the
-      record that would make it hold more than `target_records`, or `max_window` after its first record
-      (window_days: the longest span of data a user allows one request to ask for), whichever comes first; it
-      starts where the previous one ended, so an empty stretch before its first record costs nothing. A window
-      holding no record (an empty range, the empty tail) needs no request. Ends fall on whole seconds
-      (Iterable's format).
+      sorted), the windows that cover it, each with the number of records it holds: a window ends before the
+      record that would make it hold more than `target_records` (a dense stretch gets short windows, a sparse
+      one long windows, a year of a few records one window). It starts where the previous one ended, so an empty
+      stretch costs nothing, and a window holding no record (an empty range, the empty tail) needs no request.
+      Ends fall on whole seconds (Iterable's format); the records of one second stay in one window.
     - `next_size(window, records)`: without a probe, the span of the next window from the density the last one
-      showed: `target_records` at that density, between `min_window` and `max_window` (an empty window: `max_window`).
+      showed: `target_records` at that density, between `min_window` and `max_window` (window_days; an empty
+      window: `max_window`).
     """
 
     max_window: timedelta
@@ -226,12 +226,11 @@ class WindowSizer:
         planned: list[tuple[Window, int]] = []
         first = bisect.bisect_left(times, start.timestamp())
         last = bisect.bisect_left(times, end.timestamp())
-        longest = self.max_window.total_seconds()
         while first < last:
             earliest = math.floor(times[first])
             cut = first + self.target_records
             stop_at = end.timestamp() if cut >= last else math.floor(times[cut])
-            stop_at = min(end.timestamp(), max(min(stop_at, earliest + longest), earliest + 1))
+            stop_at = min(end.timestamp(), max(stop_at, earliest + 1))
             stop = datetime.fromtimestamp(stop_at, tz=UTC)
             holds = bisect.bisect_left(times, stop_at, first, last) - first
             planned.append(((start, stop), holds))

@@ -102,8 +102,12 @@ class ExportRequestSender:
         """The response for `window`; `extra_params` (e.g. `onlyFields`) are added to the query."""
         rate_limited = 0
         while True:
-            on_wait(self.throttle.acquire())
-            response = self._attempt(window, stream_slice, extra_params or {})
+            slot = self.throttle.acquire()
+            on_wait(slot.waited)
+            try:
+                response = self._attempt(window, stream_slice, extra_params or {})
+            finally:
+                self.throttle.answered(slot)
             status = response.status_code
             if status < 300:
                 self._check_content_type(response, window)

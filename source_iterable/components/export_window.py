@@ -79,8 +79,9 @@ class ExportWindowRetriever(Retriever):
     throttle_period: str = "PT60S"
     throttle_margin: str = "PT1S"
     min_window: str = "PT1H"
-    # The longest span one request may ask for (window_days), the records one request should carry at most,
-    # and the field whose values a probe asks for (`onlyFields`) to plan the windows of a long range.
+    # window_days: a range up to it is one request, a longer one is probed first (and, if it cannot be, read in
+    # windows growing up to it); the records one planned request should carry at most; the field a probe asks
+    # for (`onlyFields`) to plan the windows of a long range.
     max_window: str = "P30D"
     target_records_per_window: int | str = 500_000
     time_field: str = "createdAt"

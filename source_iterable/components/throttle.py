@@ -5,7 +5,6 @@ import math
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,14 @@ SAFETY_MARGIN_SECONDS = 1.0
 MAX_RETRY_AFTER_SECONDS = 300.0
 
 
+@dataclass(eq=False)
+class Slot:
+    """One request's place in the window: `at` is when it may go (then, once answered, when its answer came)."""
+
+    at: float
+    waited: float = 0.0
+
+
 @dataclass
 class ExportThrottle:
     """A sliding-window limiter: `acquire()` blocks until a request may go out; `rate_limited()` reacts to a 429.
@@ -33,7 +40,11 @@ class ExportThrottle:
 
     Slots are *reserved* under a lock (a caller learns its send time, then sleeps outside the lock), so callers are
     served in arrival order and the arithmetic is exact with an injected `clock`/`sleep`: the (limit+1)-th call
-    within a period is scheduled exactly `period + margin` seconds after the first (`SAFETY_MARGIN_SECONDS`).
+    within a period is scheduled `period + margin` seconds after the first (`SAFETY_MARGIN_SECONDS`).
+    Iterable counts *arrivals*, which happen between a request's send and its answer: the caller reports the
+    answer (`answered(slot)`), the slot then counts from the answer's time, and a caller that wakes up re-checks
+    its slot against the answers that came in meanwhile. So the spacing holds between arrivals whatever the
+    latencies, not only between sends.
     """
 
     limit: int
@@ -41,7 +52,7 @@ class ExportThrottle:
     margin: float = SAFETY_MARGIN_SECONDS
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-    _sent: deque[float] = field(default_factory=deque, init=False, repr=False)
+    _slots: list[Slot] = field(default_factory=list, init=False, repr=False)
     _blocked_until: float = field(default=0.0, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -49,21 +60,39 @@ class ExportThrottle:
         if self.limit < 1:
             raise ValueError(f"export_requests_per_minute must be at least 1, got {self.limit}")
 
-    def acquire(self) -> float:
-        """Wait for a free slot, take it, and return how long this call waited (seconds)."""
+    def acquire(self) -> Slot:
+        """Wait for a free slot and take it; the slot says how long this call waited (seconds)."""
         with self._lock:
             now = self.clock()
-            slot = max(now, self._blocked_until)
             span = self.period + self.margin
-            while self._sent and self._sent[0] <= slot - span:
-                self._sent.popleft()
-            if len(self._sent) >= self.limit:
-                slot = max(slot, self._sent[-self.limit] + span)
-            self._sent.append(slot)
-        wait = slot - now
-        if wait > 0:
-            self.sleep(wait)
-        return wait
+            self._slots = [slot for slot in self._slots if slot.at > now - span]
+            slot = Slot(self._earliest(now, len(self._slots)))
+            self._slots.append(slot)
+        while True:
+            wait = slot.at - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+            with self._lock:
+                index = next((i for i, taken in enumerate(self._slots) if taken is slot), len(self._slots))
+                earliest = self._earliest(slot.at, index)
+                if earliest <= slot.at:
+                    break
+                slot.at = earliest
+        slot.waited = max(0.0, slot.at - now)
+        return slot
+
+    def answered(self, slot: Slot) -> None:
+        """The request of `slot` was answered (or failed) now: it arrived at Iterable no later than this."""
+        with self._lock:
+            slot.at = max(slot.at, self.clock())
+
+    def _earliest(self, not_before: float, index: int) -> float:
+        """The earliest time at or after `not_before` the slot at `index` may go, given the slots before it."""
+        earliest = max(not_before, self._blocked_until)
+        before = sorted(slot.at for slot in self._slots[:index])
+        if len(before) >= self.limit:
+            earliest = max(earliest, before[-self.limit] + self.period + self.margin)
+        return earliest
 
     @property
     def spacing(self) -> float:

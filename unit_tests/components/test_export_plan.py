@@ -140,8 +140,8 @@ def a_sizer(target: int = 3, max_days: int = 30) -> WindowSizer:
     return WindowSizer(max_window=timedelta(days=max_days), min_window=timedelta(hours=1), target_records=target)
 
 
-def planned(times: list[str], target: int = 3, max_days: int = 30) -> list[tuple[str, str, int]]:
-    plan = a_sizer(target, max_days).plan(YEAR, [at(time).timestamp() for time in times])
+def planned(times: list[str], target: int = 3) -> list[tuple[str, str, int]]:
+    plan = a_sizer(target).plan(YEAR, [at(time).timestamp() for time in times])
     return [(start.isoformat()[:19], end.isoformat()[:19], holds) for (start, end), holds in plan]
 
 
@@ -151,21 +151,15 @@ def planned(times: list[str], target: int = 3, max_days: int = 30) -> list[tuple
         pytest.param([], [("2025-01-01T00:00:00", "2026-01-01T00:00:00", 0)], id="empty-range-one-window-no-request"),
         pytest.param(
             ["2025-06-01T12:00:00"],
-            [("2025-01-01T00:00:00", "2025-07-01T12:00:00", 1), ("2025-07-01T12:00:00", "2026-01-01T00:00:00", 0)],
-            id="one-record-window-days-after-it-then-an-empty-tail",
+            [("2025-01-01T00:00:00", "2026-01-01T00:00:00", 1)],
+            id="one-record-one-window-for-the-whole-range",
         ),
         pytest.param(
             ["2025-02-01T00:00:00", "2025-02-02T00:00:00", "2025-02-03T00:00:00", "2025-02-04T00:00:00",
              "2025-02-05T00:00:00", "2025-02-06T00:00:00", "2025-02-07T00:00:00"],
             [("2025-01-01T00:00:00", "2025-02-04T00:00:00", 3), ("2025-02-04T00:00:00", "2025-02-07T00:00:00", 3),
-             ("2025-02-07T00:00:00", "2025-03-09T00:00:00", 1), ("2025-03-09T00:00:00", "2026-01-01T00:00:00", 0)],
+             ("2025-02-07T00:00:00", "2026-01-01T00:00:00", 1)],
             id="dense-stretch-cut-every-target-records",
-        ),
-        pytest.param(
-            ["2025-03-01T00:00:00", "2025-08-01T00:00:00"],
-            [("2025-01-01T00:00:00", "2025-03-31T00:00:00", 1), ("2025-03-31T00:00:00", "2025-08-31T00:00:00", 1),
-             ("2025-08-31T00:00:00", "2026-01-01T00:00:00", 0)],
-            id="sparse-records-each-its-own-window-across-empty-months",
         ),
         pytest.param(
             ["2025-05-05T05:05:05.500000"] * 5,
@@ -183,10 +177,17 @@ def test_plan(times: list[str], expected: list[tuple[str, str, int]]) -> None:
     assert planned(times) == expected
 
 
+def test_given_one_record_per_window_then_a_window_ends_at_the_next_record_across_empty_months() -> None:
+    assert planned(["2025-03-01T00:00:00", "2025-08-01T00:00:00"], target=1) == [
+        ("2025-01-01T00:00:00", "2025-08-01T00:00:00", 1),
+        ("2025-08-01T00:00:00", "2026-01-01T00:00:00", 1),
+    ]
+
+
 def test_given_a_long_dense_year_then_windows_never_exceed_target_records_and_cover_the_range() -> None:
     times = [(at("2025-01-01T00:00:00") + timedelta(minutes=37 * n)).timestamp() for n in range(10_000)]
     plan = a_sizer(target=1000).plan(YEAR, times)
-    assert [holds for _, holds in plan][:-1] == [1000] * 10
+    assert [holds for _, holds in plan] == [1000] * 10
     assert plan[0][0][0] == YEAR[0] and plan[-1][0][1] == YEAR[1]
     assert all(previous[0][1] == following[0][0] for previous, following in zip(plan, plan[1:]))
 

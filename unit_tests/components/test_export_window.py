@@ -180,24 +180,23 @@ def test_given_an_empty_year_then_one_request_covers_it() -> None:
     assert api.asked == [("2025-01-01 00:00:00", "2026-01-01 00:00:00", True)]
 
 
-def test_given_a_dense_month_then_its_windows_are_small_and_the_empty_months_cost_nothing() -> None:
+def test_given_a_dense_month_then_its_windows_are_small_and_the_empty_months_cost_nothing_extra() -> None:
     api = FakeExport([f"2025-04-{day:02d}" for day in range(1, 11)])
     assert read_year(api, target=4) == sorted(f"m-{n}" for n in range(10))
     assert api.asked == [
         ("2025-01-01 00:00:00", "2026-01-01 00:00:00", True),
         ("2025-01-01 00:00:00", "2025-04-05 12:00:00", False),
         ("2025-04-05 12:00:00", "2025-04-09 12:00:00", False),
-        ("2025-04-09 12:00:00", "2025-05-09 12:00:00", False),
+        ("2025-04-09 12:00:00", "2026-01-01 00:00:00", False),
     ]
 
 
-def test_given_sparse_records_then_each_window_spans_window_days_from_its_first_record() -> None:
+def test_given_a_sparse_year_then_the_probe_and_one_request_read_it() -> None:
     api = FakeExport(["2025-02-10", "2025-02-20", "2025-10-01"])
     assert read_year(api, target=4) == ["m-0", "m-1", "m-2"]
     assert api.asked == [
         ("2025-01-01 00:00:00", "2026-01-01 00:00:00", True),
-        ("2025-01-01 00:00:00", "2025-03-12 12:00:00", False),
-        ("2025-03-12 12:00:00", "2025-10-31 12:00:00", False),
+        ("2025-01-01 00:00:00", "2026-01-01 00:00:00", False),
     ]
 
 

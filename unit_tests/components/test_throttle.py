@@ -28,7 +28,7 @@ def a_throttle(time: FakeTime, limit: int = 4) -> ExportThrottle:
 def test_given_four_per_minute_when_five_calls_at_once_then_the_fifth_waits_the_period_plus_the_margin() -> None:
     time = FakeTime()
     throttle = a_throttle(time)
-    waits = [throttle.acquire() for _ in range(5)]
+    waits = [throttle.acquire().waited for _ in range(5)]
     assert waits == [0, 0, 0, 0, 61.0]
     assert time.now == 1061.0
 
@@ -84,7 +84,7 @@ def test_given_a_429_with_retry_after_then_no_call_leaves_before_it_has_passed()
     throttle = a_throttle(time)
     throttle.acquire()
     throttle.rate_limited(retry_after=7)
-    assert throttle.acquire() == 7.0
+    assert throttle.acquire().waited == 7.0
 
 
 def test_given_a_429_without_retry_after_then_the_next_call_waits_a_whole_window() -> None:
@@ -93,7 +93,7 @@ def test_given_a_429_without_retry_after_then_the_next_call_waits_a_whole_window
     throttle.acquire()
     time.now += 5
     throttle.rate_limited(retry_after=None)
-    assert throttle.acquire() == 60.0
+    assert throttle.acquire().waited == 60.0
 
 
 def test_given_a_shorter_retry_after_than_a_full_window_then_the_window_still_applies() -> None:
@@ -101,7 +101,7 @@ def test_given_a_shorter_retry_after_than_a_full_window_then_the_window_still_ap
     throttle = a_throttle(time, limit=1)
     throttle.acquire()
     throttle.rate_limited(retry_after=2)
-    assert throttle.acquire() == 61.0
+    assert throttle.acquire().waited == 61.0
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_given_a_nonsense_or_huge_retry_after_then_the_pause_is_bounded(retry_af
     time = FakeTime()
     throttle = a_throttle(time, limit=100)
     throttle.rate_limited(retry_after=retry_after)
-    assert throttle.acquire() == wait
+    assert throttle.acquire().waited == wait
 
 
 def test_given_a_limit_below_one_then_the_config_error_names_the_option() -> None:
@@ -131,3 +131,32 @@ def test_given_one_owner_then_every_stream_gets_the_same_throttle_and_another_ow
     assert shared_throttle(budget, 4) is first
     assert shared_throttle(other_budget, 4) is not first
     assert first.limit == 4
+
+
+def test_given_answers_later_than_sends_then_the_window_counts_from_the_answers() -> None:
+    """Iterable counts arrivals; an arrival comes no later than its answer: spacing from answers holds whatever
+    the latency (from sends alone, a slow first request would let the fifth arrive inside its window)."""
+    time = FakeTime()
+    throttle = a_throttle(time, limit=2)
+    first, second = throttle.acquire(), throttle.acquire()
+    time.now += 0.5
+    throttle.answered(second)
+    time.now += 2.0
+    throttle.answered(first)  # the first request took 2.5 s to be answered
+    third = throttle.acquire()
+    assert third.at == 1000.5 + 61.0  # the second's answer + period + margin: the two oldest answers
+
+
+def test_given_an_answer_arriving_while_a_caller_waits_then_the_caller_waits_for_it_too() -> None:
+    time = FakeTime()
+    throttle = a_throttle(time, limit=1)
+    first = throttle.acquire()
+
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds)
+        if first.at == 1000.0:
+            throttle.answered(first)  # answered at 1061: while the second caller slept
+
+    throttle.sleep = sleep
+    second = throttle.acquire()
+    assert (second.at, second.waited) == (1061.0 + 61.0, 122.0)

@@ -72,6 +72,8 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     cut_after_lines: int | None = None
     extra_line: str | None = None
+    # None: any request; True: only probes (onlyFields); False: only requests for records.
+    probe: bool | None = None
 
 
 @dataclass
@@ -134,7 +136,7 @@ class ExportApi:
             records = [{name: record[name] for name in only_fields.split(",") if name in record} for record in records]
         lines = [json.dumps(record).encode() + b"\n" for record in records]
         for fault in self.faults:
-            if fault.times > 0 and fault.matches(window):
+            if fault.times > 0 and fault.matches(window) and fault.probe in (None, bool(only_fields)):
                 fault.times -= 1
                 context.status_code = fault.status
                 context.headers.update(fault.headers)
