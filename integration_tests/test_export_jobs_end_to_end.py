@@ -198,3 +198,13 @@ def test_a_sync_killed_mid_read_resumes_from_its_state_without_a_gap(tmp_path: P
         got = {json.dumps(record, sort_keys=True) for record in union[name]}
         assert got == {json.dumps(record, sort_keys=True) for record in records_by_stream(clean)[name]}, name
     assert final_states(resumed) == final_states(clean)
+
+
+def test_at_iterables_real_job_limit_no_job_call_is_answered_429(tmp_path: Path) -> None:
+    with Emulator(Dataset(seed=7), rate_limits={"export_jobs": (1, 1.0)}, export_jobs=JOB_SETTINGS) as emu:
+        config = {key: value for key, value in a_config(emu, "jobs").items() if key != "export_job_requests_per_second"}
+        messages = run(tmp_path, "read", config=config, catalog=a_catalog(["email_send", "purchase", "sms_send"], "incremental"))
+        calls = [r for r in emu.requests if r.path.startswith("/api/export/") and r.path != "/api/export/data.json"]
+        assert len(records_by_stream(messages)["email_send"]) == len(emu.dataset.events["emailSend"])
+        assert len(calls) >= 9  # 3 starts and at least 2 listings per job
+        assert [r.status for r in calls if r.status == 429] == []
