@@ -74,7 +74,14 @@ def describe(window: Window) -> str:
 
 
 class JobFailed(Exception):
-    """The job failed, was cancelled by someone else, vanished, or made no progress: start the range again."""
+    """The job failed, was cancelled by someone else, vanished, or made no progress: start the range again.
+
+    `ended`: Iterable reports the job finished (failed, cancelled, unknown); otherwise it may still run and is
+    cancelled before the range is started again."""
+
+    def __init__(self, message: str, ended: bool = False) -> None:
+        super().__init__(message)
+        self.ended = ended
 
 
 class FileUnreadable(Exception):
@@ -228,7 +235,7 @@ class JobApiClient:
         params = {"startAfter": start_after} if start_after else None
         answer = self._call("GET", f"export/{job_id}/files", params=params, missing_ok=True)
         if answer is None:
-            raise JobFailed(f"job {job_id} is unknown to Iterable (404)")
+            raise JobFailed(f"job {job_id} is unknown to Iterable (404)", ended=True)
         try:
             return JobStatus.parse(answer)
         except ValueError as error:
@@ -371,7 +378,7 @@ class StartedJobs:
             closed = self._closed
         if closed:
             self.cancel(job_id)
-            raise JobFailed(f"job {job_id} started while the sync was being interrupted")
+            raise JobFailed(f"job {job_id} started while the sync was being interrupted", ended=True)
 
     def discard(self, job_id: int) -> None:
         with self._lock:
@@ -500,8 +507,8 @@ class JobRangeReader:
                 truncated = yield from self._read_job(job_id, window)
                 finished = True
                 return truncated
-            except JobFailed:
-                finished = True
+            except JobFailed as failure:
+                finished = failure.ended
                 raise
             finally:
                 if finished:
@@ -552,7 +559,7 @@ class JobRangeReader:
                         f"{files} files, {rows} rows, {size} bytes read so far."
                     )
                 if state in ("failed", "cancelled", "cancelling", "canceled"):
-                    raise JobFailed(f"job {job_id} is {state}")
+                    raise JobFailed(f"job {job_id} is {state}", ended=True)
                 queue.extend(status.files)
                 if status.files:
                     last_listed = status.files[-1].name

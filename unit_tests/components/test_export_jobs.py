@@ -380,3 +380,17 @@ def test_a_refused_job_start_is_a_config_error_that_does_not_echo_the_key(clock:
         "the export API; or set export_mode to sync."
     )
     assert raised.value.failure_type.value == "config_error"
+
+
+def test_a_job_without_progress_is_cancelled_before_its_range_is_started_again(
+    api: FakeJobApi, clock: FakeClock, started: StartedJobs
+) -> None:
+    for _ in range(3):
+        api.plan([("f1", events(1))], Step("Running", 0))
+    reader = a_reader(clock, started)
+    reader.no_progress_limit = 10.0
+    recorder = Recorder()
+    records = list(reader.read(YEAR, recorder.on_overlap, recorder.fallback))
+    assert ids(records) == ["from-data-json"]
+    assert api.calls("DELETE", "/export") == ["/api/export/100", "/api/export/101", "/api/export/102"]
+    assert started.ids() == []
