@@ -36,10 +36,11 @@ def busy_emulator() -> Any:
         yield emu
 
 
-def a_config(emulator: Emulator) -> dict[str, Any]:
+def a_config(emulator: Emulator, window_days: int = 365) -> dict[str, Any]:
     return {
         "api_key": emulator.api_key, "start_date": "2025-01-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z",
-        "api_base_url": emulator.url, "window_days": 365, "lookback_window": 0, "export_requests_per_minute": 1000,
+        "api_base_url": emulator.url, "window_days": window_days, "lookback_window": 0,
+        "export_requests_per_minute": 1000,
     }
 
 
@@ -54,11 +55,18 @@ def body_lines(emulator: Emulator, url: tuple[tuple[str, str], ...]) -> int:
     return len(response.text.splitlines())
 
 
+@pytest.mark.parametrize(
+    "window_days",
+    [
+        pytest.param(365, id="the-year-in-one-request"),
+        pytest.param(30, id="the-year-counted-first-then-read"),
+    ],
+)
 def test_given_first_attempts_fail_and_long_bodies_are_cut_then_records_are_exact_and_requests_bounded(
-    tmp_path: Path, busy_emulator: Emulator
+    tmp_path: Path, busy_emulator: Emulator, window_days: int
 ) -> None:
     emulator, dataset = busy_emulator, busy_emulator.dataset
-    config, catalog = a_config(emulator), a_catalog(CATALOG, "incremental")
+    config, catalog = a_config(emulator, window_days), a_catalog(CATALOG, "incremental")
     (tmp_path / "clean").mkdir()
     (tmp_path / "faulty").mkdir()
 

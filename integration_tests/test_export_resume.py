@@ -32,8 +32,8 @@ def test_given_a_sync_killed_after_a_window_when_resumed_then_it_starts_there_an
 ) -> None:
     config = {**emulator_config, "window_days": 30, "lookback_window": 0, "export_mode": "sync"}
     catalog = a_catalog(["email_send"], "incremental")
-    # Counting the year fails (the probe's body is cut), so it is read in 30-day windows, several per range.
-    emulator.inject(faults.drop_mid_body(after_lines=0, times=None, match={"onlyFields": "createdAt"}))
+    # Counting the year fails (the probe's answer holds a broken line), so it is read in 30-day windows.
+    emulator.inject(faults.malformed_line(after_lines=0, times=None, match={"onlyFields": "createdAt"}))
     # Two export requests a minute: the probe and the first window go at once, the second window waits a minute.
     (tmp_path / "config.json").write_text(json.dumps({**config, "export_requests_per_minute": 2}))
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))

@@ -5,7 +5,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import requests
 
@@ -31,6 +31,7 @@ from source_iterable.components.jsonl import MalformedLineError, TruncatedBodyEr
 from source_iterable.components.timestamps import to_rfc3339
 
 LOGGER = logging.getLogger("airbyte")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class DataJsonRangeReader:
     clock: Callable[[], float]
     sleep: Callable[[float], None]
     probe_limit: int = 2_000_000
+    probe_requests: int = 16
 
     @property
     def min_window(self) -> timedelta:
@@ -131,63 +133,94 @@ class DataJsonRangeReader:
 
     def _probe(self, window: Window, stream_slice: StreamSlice) -> Sequence[float] | None:
         """The sorted `time_field` of every record of `window` (POSIX seconds, 8 bytes a record: 16 MB at
-        `probe_limit`), or None when they could not all be had.
+        `probe_limit`), or None when the range cannot be planned from them.
 
-        A failure before the body (5xx, connection) is retried like a window's, up to `tries_per_window` tries;
-        anything else (a cut body, a record without a readable time, more than `probe_limit` records) gives up
-        the plan: the range is then read in windows sized as they go."""
-        name = self.sender.stream_name
-        backoff = self.sender.throttle.spacing
-        for attempt in range(1, self.tries_per_window + 1):
-            try:
-                return self._probe_once(window, stream_slice)
-            except WindowFailed as failure:
-                if failure.kind is not FailureKind.BEFORE_BODY or attempt == self.tries_per_window:
-                    LOGGER.warning(f"{name}: could not count the records of {describe(window)} ({failure}); reading it in windows.")
-                    return None
-                LOGGER.warning(f"{name}: counting the records of {describe(window)} failed ({failure}); asking again.")
-                self.sleep(backoff * 2 ** (attempt - 1))
-        return None
-
-    def _probe_once(self, window: Window, stream_slice: StreamSlice) -> Sequence[float] | None:
-        name = self.sender.stream_name
-        response = self.sender.send(window, stream_slice, _ignore, {"onlyFields": self.time_field})
+        The probe is read like a window (`_attempts`: retried, split, bounded), keeping the times of a part only
+        once its body was read whole, so a cut probe costs its halves, as a cut window does. A probe that needs
+        more than `probe_requests` requests, a line that is not JSON, a record without a readable time, or more
+        than `probe_limit` records gives up the plan: the range is then read in windows sized as they go (where
+        a real problem with the data fails the stream with the window's own message)."""
         times: array[float] = array("d")
+        try:
+            parts = self._attempts(
+                window, stream_slice, _NO_REPEATS, self._probe_body, self.time_field, self.probe_requests
+            )
+            for part in parts:
+                times.extend(part)
+                if len(times) > self.probe_limit:
+                    raise _Unplannable("too many records")
+        except _Unplannable as reason:
+            LOGGER.info(f"{self.sender.stream_name}: {describe(window)} holds {reason} to plan from; reading it in windows.")
+            return None
+        return array("d", sorted(times))
+
+    def _probe_body(self, response: requests.Response, window: Window, stream_slice: StreamSlice) -> Iterator[Sequence[float]]:
+        """One probe body's times, yielded whole once the body ended: a cut body yields nothing."""
+        times: array[float] = array("d")
+        count = 0
         try:
             for line in self.records.decoder.decode(response):
                 moment = _instant(line.get(self.time_field))
-                if moment is None or len(times) >= self.probe_limit:
-                    reason = f"a record without a readable {self.time_field}" if moment is None else "too many records"
-                    LOGGER.info(f"{name}: {describe(window)} holds {reason} to plan from; reading it in windows.")
-                    return None
+                if moment is None:
+                    raise _Unplannable(f"a record without a readable {self.time_field}")
                 times.append(moment.timestamp())
-        except (MalformedLineError, TruncatedBodyError, requests.exceptions.RequestException) as error:
-            raise WindowFailed(FailureKind.BODY_CUT, f"probe body failed: {error.__class__.__name__}") from error
+                count += 1
+                if count > self.probe_limit:
+                    raise _Unplannable("too many records")
+        except MalformedLineError as error:
+            raise _Unplannable(f"a line that is not a JSON object ({error.excerpt[:40]!r})") from error
+        except (TruncatedBodyError, requests.exceptions.RequestException) as error:
+            kind = FailureKind.BODY_CUT if count else FailureKind.BEFORE_BODY
+            raise WindowFailed(kind, f"probe body cut after {count} records ({error.__class__.__name__})") from error
         finally:
             response.close()
-        return array("d", sorted(times))
+        yield times
 
     def _read_window(
         self, window: Window, stream_slice: StreamSlice, progress: RangeProgress
     ) -> Iterator[dict[str, Any]]:
+        return self._attempts(window, stream_slice, progress, self._records_body, None)
+
+    def _records_body(
+        self, response: requests.Response, window: Window, stream_slice: StreamSlice
+    ) -> Iterator[dict[str, Any]]:
+        return self.records.read(response, window, stream_slice, self.sender.data_type)
+
+    def _attempts(
+        self,
+        window: Window,
+        stream_slice: StreamSlice,
+        progress: RangeProgress,
+        body: Callable[[requests.Response, Window, StreamSlice], Iterator[T]],
+        only_field: str | None,
+        max_requests: int | None = None,
+    ) -> Iterator[T]:
+        """Everything `body` makes of `window`'s answers: one request, then retries and splits as `WindowPlanner`
+        decides, within the no-progress deadline. `only_field`: ask only that field (a probe), in at most
+        `max_requests` requests (else `_Unplannable`)."""
         throttle = self.sender.throttle
         planner = WindowPlanner(
             self.min_window, self.tries_per_window, backoff_base=throttle.spacing, backoff_cap=throttle.period
         )
         deadline = ProgressDeadline(self.stall_seconds, self.clock)
+        extra = {"onlyFields": only_field} if only_field else None
         pending = [window]
         failure: WindowFailed | None = None
+        sent = 0
         while pending:
             current = pending.pop()
             if failure is not None and deadline.expired():
                 raise self._stalled(window, current, deadline, failure)
+            if max_requests is not None and sent >= max_requests:
+                raise _Unplannable(f"no whole answer in {sent} requests (last: {failure})")
+            sent += 1
             count = 0
             try:
-                response = self.sender.send(current, stream_slice, deadline.exclude)
-                for record in self.records.read(response, current, stream_slice, self.sender.data_type):
+                response = self.sender.send(current, stream_slice, deadline.exclude, extra)
+                for item in body(response, current, stream_slice):
                     count += 1
                     deadline.progress()
-                    yield record
+                    yield item
                 deadline.progress()
             except WindowFailed as error:
                 failure = error
@@ -241,8 +274,18 @@ class DataJsonRangeReader:
         )
 
 
-def _ignore(waited: float) -> None:
-    """A probe's throttle wait: no deadline to tell."""
+class _Unplannable(Exception):
+    """A probe's answer cannot be planned from (a record without a readable time, too many records)."""
+
+
+class _NoRepeats:
+    """A probe's progress: its times are kept per whole body, so a re-read repeats nothing."""
+
+    def expect_repeats(self) -> None:
+        """Nothing to de-duplicate."""
+
+
+_NO_REPEATS = _NoRepeats()
 
 
 def _instant(value: Any) -> datetime | None:

@@ -140,10 +140,10 @@ def test_given_the_first_attempt_of_every_url_fails_and_long_bodies_are_cut_then
 class FakeExport:
     """`export/data.json` over a list of events (createdAt in Iterable's form), logging (start, end, probe?)."""
 
-    def __init__(self, days: list[str], cut_probe: bool = False) -> None:
+    def __init__(self, days: list[str], broken_probe: bool = False) -> None:  # a probe answers a broken line
         self.events = [{"messageId": f"m-{n}", "createdAt": f"{day} 12:00:00 +00:00"} for n, day in enumerate(days)]
         self.asked: list[tuple[str, str, bool]] = []
-        self.cut_probe = cut_probe
+        self.broken_probe = broken_probe
 
     def __call__(self, request: Any, context: Any) -> bytes:
         query = parse_qs(urlparse(request.url).query)
@@ -152,8 +152,8 @@ class FakeExport:
         self.asked.append((start, end, probe))
         inside = [e for e in self.events if start <= e["createdAt"][:19] < end]
         if probe:
-            if self.cut_probe:
-                return b'{"createdAt": "2025-'
+            if self.broken_probe:
+                return b'{"createdAt": "2025-01-05 12:00:00 +00:00"}\n{broken\n'
             inside = [{"createdAt": e["createdAt"]} for e in inside]
         return b"".join(json.dumps(e).encode() + b"\n" for e in inside)
 
@@ -200,8 +200,8 @@ def test_given_a_sparse_year_then_the_probe_and_one_request_read_it() -> None:
     ]
 
 
-def test_given_a_probe_that_fails_then_windows_are_sized_by_the_density_the_last_one_showed() -> None:
-    api = FakeExport(["2025-01-05", "2025-01-06", "2025-01-07", "2025-01-08", "2025-01-09", "2025-01-10"], cut_probe=True)
+def test_given_a_probe_that_cannot_be_planned_from_then_windows_are_sized_by_the_density_the_last_one_showed() -> None:
+    api = FakeExport(["2025-01-05", "2025-01-06", "2025-01-07", "2025-01-08", "2025-01-09", "2025-01-10"], broken_probe=True)
     assert read_year(api, target=2, window_days=20) == [f"m-{n}" for n in range(6)]
     assert api.asked[:4] == [
         ("2025-01-01 00:00:00", "2026-01-01 00:00:00", True),
