@@ -144,7 +144,8 @@ def test_a_job_that_keeps_failing_falls_back_to_data_json(tmp_path: Path, jobs_e
     assert final_states(messages)["email_send"] == {"createdAt": "2026-01-01T00:00:00Z"}
 
 
-def test_sigterm_cancels_the_jobs_the_sync_started_and_no_other(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_cancels_the_jobs_the_sync_started_and_no_other(tmp_path: Path, signum: int) -> None:
     slow = ExportJobSettings(time_scale=1.0, queue_seconds=0.0, startup_seconds=600.0)
     with Emulator(Dataset(seed=7), rate_limits={}, export_jobs=slow) as emu:
         foreign = requests.post(
@@ -161,10 +162,10 @@ def test_sigterm_cancels_the_jobs_the_sync_started_and_no_other(tmp_path: Path) 
         deadline = time.monotonic() + 60
         while len(emu.jobs()) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)
-        reader.send_signal(signal.SIGTERM)
+        reader.send_signal(signum)
         reader.wait(30)
         states = {job.id: job.state for job in emu.jobs()}
-    assert reader.returncode == 128 + signal.SIGTERM
+    assert reader.returncode == 128 + signum
     assert states.pop(foreign) == "Running"
     assert sorted(states.values()) == ["Cancelled", "Cancelled"]
 

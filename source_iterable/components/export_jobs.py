@@ -63,6 +63,7 @@ MAX_POLL_DELAY = 30.0
 NO_PROGRESS_LIMIT = 3600.0  # a job with no new file and no state change for this long counts as failed
 MAX_ERROR_BODY = 200
 MAX_ANSWER_BYTES = 4 << 20  # a job-API answer larger than this is not Iterable's
+START_WAIT = 10.0  # on SIGTERM, how long to wait for an export/start in flight to return the id to cancel
 
 Window = tuple[datetime, datetime]
 Clock = Callable[[], float]
@@ -364,21 +365,35 @@ class FileFetcher:
 
 
 class StartedJobs:
-    """The jobs this process started and has not finished (completed, failed or cancelled), with their client."""
+    """The jobs this process started and has not finished (completed, failed or cancelled), with their client.
+
+    A job exists at Iterable as soon as `export/start` arrives there, before its id comes back: `cancel_all` (the
+    process is ending) refuses new starts, waits up to `START_WAIT` s for the starts in flight to return their ids,
+    then cancels every job known."""
 
     def __init__(self) -> None:
         self._jobs: dict[int, JobApiClient] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._closed = False
+        self._starting = 0
+
+    @contextmanager
+    def starting(self) -> Generator[None, None, None]:
+        """Around one `export/start` and the `add` of its id."""
+        with self._lock:
+            if self._closed:
+                raise JobFailed("the sync is being interrupted: no new export job", ended=True)
+            self._starting += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._starting -= 1
+                self._lock.notify_all()
 
     def add(self, job_id: int, client: JobApiClient) -> None:
-        """Remember a job just started; after `cancel_all` (the process is ending) it is cancelled at once."""
         with self._lock:
             self._jobs[job_id] = client
-            closed = self._closed
-        if closed:
-            self.cancel(job_id)
-            raise JobFailed(f"job {job_id} started while the sync was being interrupted", ended=True)
 
     def discard(self, job_id: int) -> None:
         with self._lock:
@@ -401,10 +416,13 @@ class StartedJobs:
             return
         LOGGER.info(f"Cancelled export job {job_id} (started by this sync, not fully read).")
 
-    def cancel_all(self) -> None:
-        """Cancel every job not finished, and any job started from now on (the process is ending)."""
+    def cancel_all(self, start_wait: float = START_WAIT) -> None:
+        """Cancel every job not finished, including those being started now; start no other."""
+        deadline = time.monotonic() + start_wait
         with self._lock:
             self._closed = True
+            while self._starting and (left := deadline - time.monotonic()) > 0:
+                self._lock.wait(left)
         for job_id in self.ids():
             self.cancel(job_id)
 
@@ -499,8 +517,9 @@ class JobRangeReader:
     def _export(self, window: Window) -> Iterator[dict[str, Any]]:
         """Start one job for `window`, yield the records of all its files; return whether it was truncated."""
         with self.slots:
-            job_id = self._start(window)
-            self.started_jobs.add(job_id, self.client)
+            with self.started_jobs.starting():
+                job_id = self._start(window)
+                self.started_jobs.add(job_id, self.client)
             self.stats.jobs += 1
             finished = False
             try:

@@ -256,46 +256,44 @@ def test_a_failed_sync_cancels_the_job_it_started_and_no_other(
 
 
 def test_no_more_than_the_allowed_jobs_are_started_and_not_fully_read(clock: FakeClock, started: StartedJobs) -> None:
-    active: list[int] = []
-    peak = [0]
-    lock = threading.Lock()
-    slots = threading.Semaphore(2)
+    """Five ranges, two slots: jobs stay Running (no file) until released; meanwhile exactly two were started."""
+    release = threading.Event()
 
-    class CountingApi(FakeJobApi):
-        def _start(self, request: Any, context: Any) -> Any:
-            answer = super()._start(request, context)
-            with lock:
-                active.append(answer["jobId"])
-                peak[0] = max(peak[0], len(active))
-            for _ in range(100):  # give the other threads time to start jobs of their own, if they may
-                with lock:
-                    if len(active) >= 3:
-                        break
-                time.sleep(0.005)
-            return answer
-
+    class HeldApi(FakeJobApi):
         def _files(self, request: Any, context: Any) -> Any:
             answer = super()._files(request, context)
-            if answer["jobState"] == "Completed" and not answer["files"]:
-                with lock:
-                    active.remove(answer["jobId"])
+            if not release.is_set():
+                return {**answer, "jobState": "Running", "files": []}
             return answer
 
     with requests_mock.Mocker() as mocker:
-        api = CountingApi(clock).install(mocker)
+        api = HeldApi(clock).install(mocker)
         for _ in range(5):
-            api.plan([("f1", events(1))], Step("Running", 0), Step("Completed", 1))
+            api.plan([("f1", events(1))], Step("Completed", 1))
         client = JobApiClient(api_base=API, api_key=KEY, budget=JobCallBudget(gap=0.0), sleep=lambda _: None)
-        threads = [
-            threading.Thread(target=lambda: list(a_reader(clock, started, slots, client).read(YEAR, lambda: None, Recorder().fallback)))
-            for _ in range(5)
-        ]
+        slots = threading.Semaphore(2)
+
+        def read_one() -> None:
+            reader = JobRangeReader(
+                stream="email_send", data_type="emailSend", client=client, fetcher=FileFetcher(), slots=slots,
+                records_of=StrictJsonlDecoder(parameters={}).decode, started_jobs=started,
+                sleep=lambda _: time.sleep(0.005),
+            )
+            list(reader.read(YEAR, lambda: None, Recorder().fallback))
+
+        threads = [threading.Thread(target=read_one) for _ in range(5)]
         for thread in threads:
             thread.start()
+        deadline = time.monotonic() + 5
+        while len(api.jobs) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # time enough for a third start, were it allowed
+        started_while_held = len(api.jobs)
+        release.set()
         for thread in threads:
             thread.join(10)
+    assert started_while_held == 2
     assert len(api.jobs) == 5
-    assert peak[0] == 2
 
 
 def test_a_file_url_over_plain_http_to_another_host_is_refused(clock: FakeClock) -> None:
