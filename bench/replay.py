@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from integration_tests.emulator import Dataset, Emulator
 from integration_tests.emulator.dataset import EventTable
@@ -39,9 +40,10 @@ class ReplayingEmulator(Emulator):
         return table
 
     def _answer(
-        self, method: str, path: str, params: dict[str, list[str]], api_key: str | None, arrived: float | None = None
+        self, method: str, path: str, params: dict[str, list[str]], api_key: str | None, *rest: Any
     ) -> Response:
-        response = super()._answer(method, path, params, api_key, arrived)
+        """`rest`: whatever else the emulator's `_answer` takes (the request body, ...), passed on unchanged."""
+        response = super()._answer(method, path, params, api_key, *rest)
         if response.status != 200 or not self._is_full_window(path, params):
             return response
         if self._recorded:

@@ -203,7 +203,8 @@ def test_given_exports_waiting_on_the_throttle_then_the_rest_streams_are_read_me
 ) -> None:
     """Export partitions wait for the throttle inside worker threads; REST streams must not queue behind them."""
     names = list(discovered)
-    (tmp_path / "config.json").write_text(json.dumps({**config, "export_requests_per_minute": 1}))
+    emulator.clear_requests()
+    (tmp_path / "config.json").write_text(json.dumps({**config, "export_requests_per_minute": 1, "export_mode": "sync"}))
     (tmp_path / "catalog.json").write_text(json.dumps(a_catalog(names, "full_refresh")))
     reader = subprocess.Popen(
         [CONSOLE_SCRIPT, "read", "--config", "config.json", "--catalog", "catalog.json"],

@@ -61,7 +61,7 @@ def strict_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
 def test_given_strict_arrival_time_limits_then_a_sync_past_every_limit_gets_no_429(strict_emulator: Emulator) -> None:
     config = {
         "api_key": strict_emulator.api_key, "start_date": "2025-01-01T00:00:00Z", "end_date": "2025-03-01T00:00:00Z",
-        "api_base_url": strict_emulator.url, "window_days": 60, "lookback_window": 0,
+        "api_base_url": strict_emulator.url, "window_days": 60, "lookback_window": 0, "export_mode": "sync",
     }
     builder = CatalogBuilder()
     for name in ("campaigns_metrics", "list_users", "users", "email_send", "email_open", "email_click", "purchase",

@@ -13,6 +13,7 @@ import gc
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -55,6 +56,7 @@ with _protocol_schemas_without_attribute_docs():
     from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+    from source_iterable.components.export_jobs import cancel_started_jobs
     from source_iterable.config_errors import config_error, error_line, spec_violation
     from source_iterable.record_batch import DELIVERY, RecordBatch
     from source_iterable.source import SourceIterable
@@ -303,7 +305,30 @@ def _records_not_scanned_for_cycles() -> Iterator[None]:
         gc.unfreeze()
 
 
+def cancel_jobs_on_signals() -> None:
+    """On SIGTERM or SIGINT, cancel the export jobs this process started and not finished, then exit 128 + signal.
+
+    The platform stops a sync with SIGTERM; Ctrl-C is SIGINT. Records are read by the CDK's worker threads, which
+    a Python exception in the main thread would not stop (the interpreter waits for them), so the handler ends the
+    process with `os._exit` once the jobs are cancelled: the STATE messages written so far stand, and what was
+    read after the last one is read again by the next sync. Each cancel goes through the job-API budget, so this
+    takes about a second per job (4 at most).
+    """
+
+    def handle(signum: int, frame: object) -> None:
+        cancel_started_jobs()
+        try:
+            PRINT_BUFFER.flush()
+        except RuntimeError:
+            pass  # stdout was being written when the signal came: the log lines of the cancel are lost, not the exit
+        os._exit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handle)
+
+
 def read(args: list[str], parsed_args: argparse.Namespace) -> None:
+    cancel_jobs_on_signals()
     DELIVERY.enable()
     entrypoint = FastRecordEntrypoint(build_source(args, record_batches=True))
     output = BatchedOutput()

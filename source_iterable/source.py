@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Iterator, Mapping, MutableMapping
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,17 +17,20 @@ from airbyte_cdk.models import (
     FailureType,
     Status,
     StreamDescriptor,
+    SyncMode,
     TraceType,
     Type,
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
+from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_iterable.components import ConnectionProbes
 from source_iterable.input_files import read_catalog_file, read_config_file, read_state_file
+from source_iterable.components.export_mode import EXPORT_PATHS_KEY, ExportSettings, StreamRange, choose_paths
 from source_iterable.record_batch import RecordBatch
 from source_iterable.state_values import normalise_state, stream_cursors
 
@@ -81,6 +85,8 @@ class SourceIterable(ConcurrentDeclarativeSource):
     """Iterable source. Everything it does is in the manifest; this class loads it by absolute path, reads the
     command line's files strictly (input_files.py), rewrites the incoming state's cursor values to their cursor's
     form (state_values.py) and words the end-of-sync failure after its causes (`failed_sync`)."""
+    """Iterable source. Everything it does is in the manifest; this class loads it by absolute path and, before a
+    read, chooses each export stream's path (export/data.json or export jobs) for the sync."""
 
     def __init__(
         self,
@@ -125,7 +131,8 @@ class SourceIterable(ConcurrentDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        """The CDK's read, plus what the CDK does per record for the records that come in `RecordBatch`es.
+        """The CDK's read, after choosing the export streams' paths (`_export_paths`), plus what the CDK does per
+        record for the records that come in `RecordBatch`es.
 
         Each batch is marked arrived (its reader may go on), preceded for the stream's first one by the RUNNING
         status the CDK emits on a stream's first record, and given out as one RECORD message per record (whole
@@ -133,6 +140,7 @@ class SourceIterable(ConcurrentDeclarativeSource):
         one by one, so a log of its own follows it with the count of batched records. A sync whose streams failed
         ends with `failed_sync`'s error instead of the CDK's.
         """
+        self._config = {**self._config, EXPORT_PATHS_KEY: self._export_paths(catalog)}
         failures: dict[str, AirbyteErrorTraceMessage] = {}
         try:
             yield from self._read_batches(logger, config, catalog, state, failures)
@@ -176,6 +184,40 @@ class SourceIterable(ConcurrentDeclarativeSource):
                 name = status.stream_descriptor.name
                 logger.info(f"Read {batched[name]} records from {name} stream in batches")
             yield message
+
+    def _export_paths(self, catalog: ConfiguredAirbyteCatalog) -> dict[str, str]:
+        """Choose each selected export stream's path for this sync (export_mode.py) from the range it will read.
+
+        The range is the one its cursor will slice: from the saved state minus the lookback window (start_date on a
+        first sync or in full refresh) to end_date or now. The manifest reads the choice back from the config
+        (`EXPORT_PATHS_KEY`): a stream on export jobs gets one slice for its whole range, and its retriever reads
+        that slice with one job.
+        """
+        config = self._config
+        selected = {entry.stream.name: entry.sync_mode for entry in catalog.streams}
+        exports = [
+            stream for stream in self._stream_configs(self._source_config)
+            if stream.get("name") in selected
+            and str((stream.get("retriever") or {}).get("class_name", "")).endswith("ExportWindowRetriever")
+        ]
+        try:
+            start_date = ab_datetime_parse(str(config.get("start_datetime")))
+            end = ab_datetime_parse(str(config["end_datetime"])) if config.get("end_datetime") else datetime.now(UTC)
+        except ValueError:
+            return {}  # a malformed date: the config validation that runs as streams are built names the field
+        if not exports:
+            return {}
+        lookback = timedelta(minutes=int(config.get("lookback_window", 60)))
+        ranges = []
+        for stream in exports:
+            name = stream["name"]
+            start = start_date
+            cursor_field = (stream.get("incremental_sync") or {}).get("cursor_field")
+            saved = self._connector_state_manager.get_stream_state(name, None).get(cursor_field)
+            if selected[name] == SyncMode.incremental and saved:
+                start = max(start_date, ab_datetime_parse(str(saved)) - lookback)
+            ranges.append(StreamRange(name=name, start=start, end=end))
+        return choose_paths(ranges, ExportSettings.from_config(config))
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Validate the config, then send the manifest's `definitions.check_probes` (see ConnectionProbes).

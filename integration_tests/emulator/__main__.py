@@ -11,6 +11,7 @@ import threading
 
 from . import faults
 from .dataset import PROJECT_TYPES, SCALES, TEMPLATE_TIME_FORMS, Dataset
+from .handlers.jobs import ExportJobSettings
 from .server import Emulator
 
 
@@ -28,9 +29,15 @@ def main() -> None:
     )
     parser.add_argument("--events-per-type", type=int, default=None, help="override the number of events per type")
     parser.add_argument("--no-rate-limits", action="store_true", help="disable Iterable's rate limits")
+    parser.add_argument("--job-time-scale", type=float, default=1.0,
+                        help="multiply export jobs' queue and processing delays (e.g. 0.01)")
+    parser.add_argument("--job-file-bytes", type=int, default=ExportJobSettings.file_bytes,
+                        help="largest export-job file in bytes (default 10 MB)")
+    parser.add_argument("--job-state-spelling", choices=("Title", "lower"), default="Title",
+                        help="serve job states as Running or running")
     parser.add_argument(
         "--fault", action="append", default=[],
-        help='a fault name (drop_mid_body, stall, error_500, malformed_line, rate_limited) with its defaults, or a'
+        help=f'a fault name ({", ".join(faults.FAULTS)}) with its defaults, or a'
         ' JSON spec, e.g. \'{"fault": "drop_mid_body", "after_lines": 3, "times": 1}\' (repeatable)',
     )
     args = parser.parse_args()
@@ -39,13 +46,18 @@ def main() -> None:
         seed=args.seed, scale=scale, events_per_type=args.events_per_type, project_type=args.project_type,
         template_times=args.template_times,
     )
-    emulator = Emulator(dataset, rate_limits={} if args.no_rate_limits else None, port=args.port)
+    job_settings = ExportJobSettings(
+        time_scale=args.job_time_scale, file_bytes=args.job_file_bytes, state_spelling=args.job_state_spelling
+    )
+    emulator = Emulator(dataset, rate_limits={} if args.no_rate_limits else None, port=args.port,
+                        export_jobs=job_settings)
     for spec in args.fault:
         emulator.inject(faults.from_spec(json.loads(spec) if spec.lstrip().startswith("{") else {"fault": spec}))
     with emulator:
         print(f"URL={emulator.url}")
         print(f"API_KEY={emulator.api_key}")
         print(f"READ_ONLY_API_KEY={emulator.read_only_key}")
+        print(f"FILE_HOST_URL={emulator.file_host_url}")
         print("Faults: POST a JSON spec to /_emulator/faults; request log: GET /_emulator/requests.", flush=True)
         try:
             threading.Event().wait()

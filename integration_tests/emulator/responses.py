@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,3 +33,15 @@ class BadRequest(Exception):
     def __init__(self, msg: str, code: str = "BadParams", status: int = 400) -> None:
         super().__init__(msg)
         self.msg, self.code, self.status = msg, code, status
+
+
+def body_lines(body: bytes | Iterable[bytes]) -> Iterator[bytes]:
+    """A body line by line, whether it is bytes, an iterable of lines, or of multi-line chunks (a replayed file)."""
+    chunks = [body] if isinstance(body, bytes) else body
+    pending = b""
+    for chunk in chunks:
+        *complete, pending = (pending + chunk).split(b"\n")
+        for line in complete:
+            yield line + b"\n"
+    if pending:
+        yield pending

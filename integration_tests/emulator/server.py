@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import functools
 import json
+import math
 import re
 import socket
 import threading
@@ -23,8 +25,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import faults as fault_library
 from .dataset import Dataset
-from .faults import DropConnection, Fault
-from .handlers import export, rest
+from .faults import DropConnection, Fault, JobFault
+from .file_host import FileHost, FileHostRequest
+from .handlers import export, jobs, rest
 from .handlers.request import Options, Request
 from .responses import BadRequest, Response, error_response, json_response
 
@@ -41,8 +44,18 @@ REAL_RATE_LIMITS: dict[str, tuple[int, float]] = {
     "lists_getUsers": (5, 60),
     "campaigns_metrics": (10, 60),
     "users_getFields": (3, 1),
+    "export_jobs": (1, 1),
     "default": (100, 1),
 }
+
+
+def scaled_rate_limits(factor: float) -> dict[str, tuple[int, float]]:
+    """Iterable's limits with every window `factor` times shorter: a benchmark's time runs `factor` times faster."""
+    return {name: (calls, seconds / factor) for name, (calls, seconds) in REAL_RATE_LIMITS.items()}
+
+
+# The named limits whose 429 carries a Retry-After header (seconds until the window has room).
+_RETRY_AFTER_LIMITS = frozenset({"export_jobs"})
 
 Handler = Callable[[Request], Response]
 
@@ -56,9 +69,11 @@ class Route:
     export: bool = False
 
 
-def _route(path: str, handler: Handler, rate_limit: str = "default", export_endpoint: bool = False) -> Route:
+def _route(
+    path: str, handler: Handler, rate_limit: str = "default", export_endpoint: bool = False, method: str = "GET"
+) -> Route:
     pattern = re.compile("^/api/" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
-    return Route("GET", pattern, handler, rate_limit, export_endpoint)
+    return Route(method, pattern, handler, rate_limit, export_endpoint)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -79,6 +94,10 @@ ROUTES: tuple[Route, ...] = (
     _route("webhooks", rest.webhooks),
     _route("users/getFields", rest.user_fields, "users_getFields"),
     _route("export/data.json", export.export_json, "export", export_endpoint=True),
+    _route("export/start", jobs.start_export, "export_jobs", export_endpoint=True, method="POST"),
+    _route("export/jobs", jobs.list_jobs, "export_jobs", export_endpoint=True),
+    _route("export/{jobId}/files", jobs.job_files, "export_jobs", export_endpoint=True),
+    _route("export/{jobId}", jobs.cancel_export, "export_jobs", export_endpoint=True, method="DELETE"),
 )
 
 
@@ -124,6 +143,14 @@ class RateLimiter:
             window.insert(position, arrived)
             return True
 
+    def retry_after(self, name: str, bucket: str) -> int:
+        """Whole seconds until the bucket's window has room again (at least 1)."""
+        calls, seconds = self._limits[name]
+        now = self._clock()
+        with self._lock:
+            window = self._calls.get(bucket) or deque([now])
+            return max(1, math.ceil(window[0] + seconds - now))
+
     def now(self) -> float:
         return self._clock()
 
@@ -133,11 +160,14 @@ class Emulator:
 
     rate_limits: None => Iterable's real limits (REAL_RATE_LIMITS); a dict overrides some of them by name,
       e.g. {"export": (1000, 60)}; {} disables all. Names: export, lists_getUsers, campaigns_metrics,
-      users_getFields, default (the limit of every other endpoint, each counted separately).
+      users_getFields, export_jobs (start, files, cancel and jobs together: 1/s per organization, 429 with
+      Retry-After), default (the limit of every other endpoint, each counted separately).
     wrapped_catalog_responses: which catalog endpoints answer in the {msg, code, params} envelope
       ("catalogs", "catalog_items"); default: catalogs wrapped, items bare.
     export_cache_dir: keep each rendered export body there and replay it for the same query (for benchmarks:
       `warm_export` renders a window ahead, so the read under test is not limited by the emulator's CPU).
+    export_jobs: the export-job service's timing and limits (handlers/jobs.py ExportJobSettings); its files are
+      served by a second loopback server, the file host (`file_host_url`, log in `file_host_requests`).
     """
 
     PROJECT_ID = 8575
@@ -153,6 +183,7 @@ class Emulator:
         wrapped_catalog_responses: Iterable[str] = ("catalogs",),
         clock: Callable[[], float] = time.monotonic,
         export_cache_dir: str | Path | None = None,
+        export_jobs: jobs.ExportJobSettings | None = None,
     ) -> None:
         self.dataset = dataset if dataset is not None else Dataset()
         self.api_key = api_key
@@ -164,10 +195,13 @@ class Emulator:
         else:
             limits = {}
         self.rate_limits = limits
+        self.export_jobs = jobs.ExportJobs(export_jobs or jobs.ExportJobSettings(), clock, time.time)
         self.options = Options(
             wrapped_catalog_responses=frozenset(wrapped_catalog_responses),
             export_cache=export.ExportCache(Path(export_cache_dir)) if export_cache_dir is not None else None,
+            export_jobs=self.export_jobs,
         )
+        self.file_host = FileHost(self.export_jobs, (api_key, read_only_key), self._claim_fault)
         self.requests: list[LoggedRequest] = []
         self._faults: list[Fault] = []
         self._faults_lock = threading.Lock()
@@ -178,6 +212,9 @@ class Emulator:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Emulator:
+        self.export_jobs.open()
+        self.file_host.start()
+        self.export_jobs.file_host_url = self.file_host.url
         server = ThreadingHTTPServer(("127.0.0.1", self._port), _make_handler(self))
         server.daemon_threads = True
         self._server = server
@@ -193,6 +230,8 @@ class Emulator:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        self.file_host.stop()
+        self.export_jobs.close()
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -208,7 +247,10 @@ class Emulator:
         return f"http://{host}:{port}"
 
     # ------------------------------------------------------------------ test controls
-    def inject(self, fault: Fault) -> Fault:
+    def inject(self, fault: Fault | JobFault) -> Fault | JobFault:
+        if isinstance(fault, JobFault):
+            self.export_jobs.inject(fault)
+            return fault
         with self._faults_lock:
             self._faults.append(fault)
         return fault
@@ -216,9 +258,24 @@ class Emulator:
     def clear_faults(self) -> None:
         with self._faults_lock:
             self._faults.clear()
+        self.export_jobs.clear_faults()
 
     def clear_requests(self) -> None:
         self.requests.clear()
+        self.file_host.requests.clear()
+
+    @property
+    def file_host_url(self) -> str:
+        return self.file_host.url
+
+    @property
+    def file_host_requests(self) -> list[FileHostRequest]:
+        """Every request the file host answered: path, whether an Api-Key header came, status."""
+        return self.file_host.requests
+
+    def jobs(self) -> list[jobs.JobView]:
+        """Every export job with its state as of now, oldest first."""
+        return self.export_jobs.snapshot()
 
     def warm_export(self, data_type: str, start_date_time: str, end_date_time: str, **params: str) -> Path:
         """Render an export body into the cache now; takes the request's own parameter strings."""
@@ -243,12 +300,19 @@ class Emulator:
                     break
         return claimed
 
+    def _claim_fault(self, path: str, params: Mapping[str, list[str]]) -> Fault | None:
+        """The file host's fault for one download: the first that applies."""
+        claimed = self._claim_faults(path, params)
+        return claimed[0] if claimed else None
+
     # ------------------------------------------------------------------ one request
     def arrival(self) -> float:
         """Now on the rate limiter's clock: the HTTP handler stamps each request with it as soon as it arrives."""
         return self._limiter.now()
 
-    def respond(self, method: str, raw_path: str, api_key: str | None, arrived: float | None = None) -> Response:
+    def respond(
+        self, method: str, raw_path: str, api_key: str | None, body: bytes = b"", arrived: float | None = None
+    ) -> Response:
         """Route and answer one API request (no I/O): auth, rate limit (counted at `arrived`), fault, handler."""
         parts = urlsplit(raw_path)
         path = unquote(parts.path)
@@ -259,12 +323,12 @@ class Emulator:
         if len(raw_path) > MAX_URI_LENGTH:
             response = Response(414, _URI_TOO_LONG, content_type="text/html")
         else:
-            response = self._answer(method, path, params, api_key, arrived)
+            response = self._answer(method, path, params, api_key, body, self.arrival() if arrived is None else arrived)
         self.requests.append(LoggedRequest(method, path, params, response.status, key_ok, time.time()))
         return response
 
     def _answer(
-        self, method: str, path: str, params: dict[str, list[str]], api_key: str | None, arrived: float | None = None
+        self, method: str, path: str, params: dict[str, list[str]], api_key: str | None, body: bytes, arrived: float
     ) -> Response:
         route, path_params = _find_route(method, path)
         if route is None:
@@ -279,12 +343,15 @@ class Emulator:
             )
         # Named limits are shared by their endpoints (data.json); "default" is counted per endpoint.
         bucket = route.pattern.pattern if route.rate_limit == "default" else route.rate_limit
-        if not self._limiter.allow(route.rate_limit, bucket, self.arrival() if arrived is None else arrived):
-            return error_response(
+        if not self._limiter.allow(route.rate_limit, bucket, arrived):
+            response = error_response(
                 429, "RateLimitExceeded", f"Exceeded rate limit for endpoint: {path}, project: {self.PROJECT_ID}",
                 params={},
             )
-        request = Request(method, path, params, self.url, self.dataset, self.options, path_params)
+            if route.rate_limit in _RETRY_AFTER_LIMITS:
+                response.headers["Retry-After"] = str(self._limiter.retry_after(route.rate_limit, bucket))
+            return response
+        request = Request(method, path, params, self.url, self.dataset, self.options, path_params, body)
 
         def handle() -> Response:
             try:
@@ -298,7 +365,8 @@ class Emulator:
         return answer()
 
     def control(self, method: str, path: str, body: bytes) -> Response:
-        """The loopback control endpoint: POST/DELETE /_emulator/faults, GET /_emulator/requests."""
+        """The loopback control endpoint: POST/DELETE /_emulator/faults, GET /_emulator/requests,
+        GET /_emulator/file-host-requests, GET /_emulator/jobs."""
         if path == "/_emulator/faults" and method == "POST":
             try:
                 fault = self.inject(fault_library.from_spec(json.loads(body or b"{}")))
@@ -308,6 +376,14 @@ class Emulator:
         if path == "/_emulator/faults" and method == "DELETE":
             self.clear_faults()
             return json_response({"cleared": True})
+        if path == "/_emulator/file-host-requests" and method == "GET":
+            return json_response([
+                {"method": r.method, "path": r.path, "api_key_header": r.api_key_header, "key_seen": r.key_seen,
+                 "status": r.status}
+                for r in self.file_host.requests
+            ])
+        if path == "/_emulator/jobs" and method == "GET":
+            return json_response([dataclasses.asdict(view) for view in self.jobs()])
         if path == "/_emulator/requests" and method == "GET":
             return json_response([
                 {"method": r.method, "path": r.path, "params": r.params, "status": r.status, "key_ok": r.key_ok}
@@ -352,7 +428,7 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             if path.startswith("/_emulator/"):
                 response = emulator.control(method, path, body)
             else:
-                response = emulator.respond(method, self.path, self.headers.get("Api-Key"), arrived)
+                response = emulator.respond(method, self.path, self.headers.get("Api-Key"), body, arrived)
             dropped = False
             try:
                 self._send(response)

@@ -24,6 +24,8 @@ from isodate import parse_duration  # type: ignore[import-untyped]
 
 from source_iterable.components.cursor_checkpoint import SLICE_FORMAT, WindowCheckpoint
 from source_iterable.components.export_data_json import DataJsonRangeReader, RangeReader, WindowDone
+from source_iterable.components.export_jobs import JobsRangeReader, job_services
+from source_iterable.components.export_mode import EXPORT_PATHS_KEY, JOBS
 from source_iterable.components.export_plan import EmittedKeys, Window, WindowSizer, key_fields
 from source_iterable.components.export_records import ExportRecords
 from source_iterable.components.export_request import ExportRequestSender, api_key_of
@@ -45,10 +47,11 @@ class ExportWindowRetriever(Retriever):
       `RangeReader` for the range `[start_time, end_time + 1 s)` (Iterable's `endDateTime` is exclusive, so
       consecutive slices neither overlap nor leave out their last second), drops records already emitted
       (`EmittedKeys`, keyed by the primary key), batches, and completes the cursor;
-    - `range_reader_for(window)`: which path reads a range. Today always `DataJsonRangeReader` (synchronous
+    - `range_reader_for(window)`: which path reads a range: `DataJsonRangeReader` (synchronous
       `export/data.json`: `ExportRequestSender` sends and interprets one request, `ExportRecords` decodes and
-      transforms the body, `WindowPlanner` decides retry/split/give-up). An export-jobs reader plugs in here,
-      returning its own `RangeReader` for the ranges it should take (and `self.data_json` as its fallback).
+      transforms the body, `WindowPlanner` decides retry/split/give-up), or `JobsRangeReader` (export_jobs.py:
+      one export job for the range, `self.data_json` as its fallback) when the source chose export jobs for this
+      stream in this sync (export_mode.py).
 
     The cursor's slice is the whole range to read (`export_windows` in the manifest: one slice per sync), and the
     reader plans the requests inside it. Checkpoints: at each `WindowDone` the reader yields, once every record
@@ -130,13 +133,24 @@ class ExportWindowRetriever(Retriever):
             sleep=self.sleep,
         )
         self._key_fields = key_fields(self.primary_key)
+        # The source chose this stream's path for the sync (export_mode.py).
+        self.jobs: RangeReader | None = None
+        if self.config.get(EXPORT_PATHS_KEY, {}).get(self.name) == JOBS:
+            self.jobs = JobsRangeReader(
+                stream=self.name,
+                services=job_services(self.config),
+                records=self.data_json.records,
+                data_json=self.data_json,
+                data_type=self.data_json.sender.data_type,
+                fallback_data_type=self.data_json.sender.fallback_data_type,
+            )
 
     def _eval(self, value: str, parameters: Mapping[str, Any]) -> str:
         return str(InterpolatedString.create(value, parameters=parameters).eval(self.config) or "")
 
     def range_reader_for(self, window: Window) -> RangeReader:
-        """The path that reads `window`: the seam where the export-jobs reader takes the ranges it should."""
-        return self.data_json
+        """The path that reads `window`: export jobs when the source chose them for this stream, else data.json."""
+        return self.jobs or self.data_json
 
     def read_records(
         self, records_schema: Mapping[str, Any], stream_slice: StreamSlice | None = None

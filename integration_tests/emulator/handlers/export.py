@@ -37,12 +37,15 @@ class ExportQuery:
 
 def export_json(request: Request) -> Response:
     query = parse_export_query(request)
-    cache = request.options.export_cache
+    return Response(200, body(request.dataset, query, request.options.export_cache),
+                    content_type="application/x-json-stream")
+
+
+def body(dataset: Dataset, query: ExportQuery, cache: ExportCache | None) -> Iterator[bytes]:
+    """The export body for a query: rendered, or replayed from the cache (then in multi-line chunks)."""
     if cache is None:
-        body = render(request.dataset, query)
-    else:
-        body = cache.body(cache_key(request.dataset, query), lambda: render(request.dataset, query))
-    return Response(200, body, content_type="application/x-json-stream")
+        return render(dataset, query)
+    return cache.body(cache_key(dataset, query), lambda: render(dataset, query))
 
 
 def parse_export_query(request: Request) -> ExportQuery:

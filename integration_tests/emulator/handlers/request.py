@@ -13,6 +13,7 @@ from ..responses import BadRequest
 if TYPE_CHECKING:
     from ..dataset import Dataset
     from .export import ExportCache
+    from .jobs import ExportJobs
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Options:
     wrapped_catalog_responses: frozenset[str] = frozenset({"catalogs"})
     # Where rendered export bodies are kept and replayed (None: every request renders its body).
     export_cache: ExportCache | None = None
+    # The organization's export jobs (POST export/start and friends).
+    export_jobs: ExportJobs | None = None
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Request:
     dataset: Dataset
     options: Options
     path_params: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
 
     def first(self, name: str) -> str | None:
         values = self.params.get(name)
