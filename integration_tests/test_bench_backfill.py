@@ -16,7 +16,7 @@ def test_the_backfill_reads_every_export_stream_once_users_included():
 
 
 @pytest.mark.parametrize(
-    ("requests", "limit", "seconds"),
+    "requests, limit, seconds",
     [
         pytest.param(0, (4, 60), 0, id="none"),
         pytest.param(4, (4, 60), 0, id="one-burst"),

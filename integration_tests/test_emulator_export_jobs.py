@@ -434,10 +434,10 @@ def test_file_drop_mid_body_cuts_one_download_after_n_lines(jobs):
     jobs.emu.inject(faults.file_drop_mid_body(after_lines=2, match={"dataTypeName": "emailSend"}))
     url = jobs.at(3.0, jobs.start())["files"][0]["url"]
     response = requests.get(url, stream=True, timeout=10)
-    received = bytearray()
+    chunks: list[bytes] = []
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
-        for chunk in response.iter_content(64):
-            received += chunk
+        chunks.extend(response.iter_content(64))
+    received = b"".join(chunks)
     complete = jobs.download(url)
     assert bytes(received).count(b"\n") == 2 and complete.startswith(bytes(received))
     assert len(received) < len(complete)

@@ -6,6 +6,7 @@ The connector's job-API pace is lifted (`export_job_requests_per_second`), the e
 test says otherwise: every test here takes seconds.
 """
 
+import itertools
 import json
 import signal
 import subprocess
@@ -108,7 +109,7 @@ def test_files_are_fetched_without_the_api_key_and_while_the_job_runs(tmp_path: 
 
 
 @pytest.mark.parametrize(
-    ("fault", "jobs"),
+    "fault, jobs",
     [
         (faults.expiring_urls(seconds=0.0, times=1), 1),
         (faults.file_drop_mid_body(after_lines=2, times=2), 1),
@@ -140,7 +141,7 @@ def test_a_job_that_keeps_failing_falls_back_to_data_json(tmp_path: Path, jobs_e
     windows = [(r.params["startDateTime"][0], r.params["endDateTime"][0]) for r in jobs_emulator.requests
                if r.path == "/api/export/data.json" and "onlyFields" not in r.params]
     assert windows[0][0] == "2025-01-01 00:00:00" and windows[-1][1] == "2026-01-01 00:00:00"
-    assert all(earlier[1] == later[0] for earlier, later in zip(windows, windows[1:]))
+    assert all(earlier[1] == later[0] for earlier, later in itertools.pairwise(windows))
     assert final_states(messages)["email_send"] == {"createdAt": "2026-01-01T00:00:00Z"}
 
 

@@ -23,14 +23,14 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
-from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
+from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_iterable.components import ConnectionProbes
-from source_iterable.input_files import read_catalog_file, read_config_file, read_state_file
 from source_iterable.components.export_mode import EXPORT_PATHS_KEY, ExportSettings, StreamRange, choose_paths
+from source_iterable.input_files import read_catalog_file, read_config_file, read_state_file
 from source_iterable.record_batch import RecordBatch
 from source_iterable.state_values import normalise_state, stream_cursors
 
@@ -213,7 +213,7 @@ class SourceIterable(ConcurrentDeclarativeSource):
             name = stream["name"]
             start = start_date
             cursor_field = (stream.get("incremental_sync") or {}).get("cursor_field")
-            saved = self._connector_state_manager.get_stream_state(name, None).get(cursor_field)
+            saved = self._connector_state_manager.get_stream_state(name, None).get(str(cursor_field))
             if selected[name] == SyncMode.incremental and saved:
                 start = max(start_date, ab_datetime_parse(str(saved)) - lookback)
             ranges.append(StreamRange(name=name, start=start, end=end))

@@ -145,7 +145,7 @@ class RateLimiter:
 
     def retry_after(self, name: str, bucket: str) -> int:
         """Whole seconds until the bucket's window has room again (at least 1)."""
-        calls, seconds = self._limits[name]
+        seconds = self._limits[name][1]
         now = self._clock()
         with self._lock:
             window = self._calls.get(bucket) or deque([now])

@@ -514,7 +514,7 @@ class JobRangeReader:
                 )
                 pending.extend([(middle, end), (start, middle)])
 
-    def _export(self, window: Window) -> Iterator[dict[str, Any]]:
+    def _export(self, window: Window) -> Generator[dict[str, Any], None, bool]:
         """Start one job for `window`, yield the records of all its files; return whether it was truncated."""
         with self.slots:
             with self.started_jobs.starting():
@@ -555,7 +555,7 @@ class JobRangeReader:
         self.stats.requests += 1
         return self.client.start(self.data_type, window)
 
-    def _read_job(self, job_id: int, window: Window) -> Iterator[dict[str, Any]]:
+    def _read_job(self, job_id: int, window: Window) -> Generator[dict[str, Any], None, bool]:
         last_read: str | None = None  # the last file fully read
         last_listed: str | None = None  # the last file name received in a listing
         queue: deque[JobFile] = deque()

@@ -99,7 +99,7 @@ def _cost(ranges: Sequence[StreamRange], jobs: set[str], settings: ExportSetting
 
 
 def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
@@ -121,7 +121,7 @@ def choose_paths(ranges: Sequence[StreamRange], settings: ExportSettings) -> dic
     label, jobs = plans[best]
     summary = "; ".join(
         f"{name}: {_duration(max(cost))} (data.json {_duration(cost[0])}, jobs {_duration(cost[1])})"
-        for (name, _), cost in zip(plans, costs)
+        for (name, _), cost in zip(plans, costs, strict=False)
     )
     LOGGER.info(
         f"Export paths (export_mode auto) for {len(ranges)} export streams, projected rate-limit waiting — {summary}. "

@@ -12,6 +12,7 @@ import requests_mock
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_iterable.components.export_data_json import WindowDone
 from source_iterable.components.export_jobs import (
     JOB_CALL_SPACING,
     MAX_RETRY_AFTER,
@@ -25,7 +26,6 @@ from source_iterable.components.export_jobs import (
     StartedJobs,
     Window,
 )
-from source_iterable.components.export_data_json import WindowDone
 from source_iterable.components.export_records import ExportRecords
 from source_iterable.components.jsonl import StrictJsonlDecoder
 from unit_tests.components.job_api import API, FakeClock, FakeJobApi, Step, lines
@@ -354,7 +354,7 @@ class Keys:
         self.repeats_expected = True
 
 
-@pytest.mark.parametrize(("files", "checkpoints"), [(0, 1), (1, 0)], ids=["no-job-record", "after-job-records"])
+@pytest.mark.parametrize("files, checkpoints", [(0, 1), (1, 0)], ids=["no-job-record", "after-job-records"])
 def test_the_fallbacks_checkpoints_pass_only_while_no_job_record_was_emitted(
     api: FakeJobApi, clock: FakeClock, files: int, checkpoints: int
 ) -> None:

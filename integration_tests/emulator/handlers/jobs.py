@@ -122,7 +122,7 @@ class ExportJob:
 
     def listed(self, now: float) -> list[JobFile]:
         until = now if self.cancelled is None else min(now, self.cancelled)
-        return [file for file, ready in zip(self.files, self.ready) if ready <= until]
+        return [file for file, ready in zip(self.files, self.ready, strict=False) if ready <= until]
 
 
 @dataclass(frozen=True)
