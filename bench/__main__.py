@@ -60,11 +60,13 @@ def timed(command: list[str], stdout: Path, stderr: Path) -> Run:
 
 
 def window_url(base: str) -> str:
-    query = urlencode({
-        "dataTypeName": DATA_TYPE,
-        "startDateTime": Dataset.EXPORT_START.strftime("%Y-%m-%d %H:%M:%S"),
-        "endDateTime": Dataset.EXPORT_END.strftime("%Y-%m-%d %H:%M:%S"),
-    })
+    query = urlencode(
+        {
+            "dataTypeName": DATA_TYPE,
+            "startDateTime": Dataset.EXPORT_START.strftime("%Y-%m-%d %H:%M:%S"),
+            "endDateTime": Dataset.EXPORT_END.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+    )
     return f"{base}{EXPORT_PATH}?{query}"
 
 
@@ -83,11 +85,15 @@ def connector_files(work: Path, emulator: Emulator) -> tuple[Path, Path]:
         "end_date": Dataset.EXPORT_END.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "window_days": 365,
     }
-    catalog = {"streams": [{
-        "stream": {"name": STREAM, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
-        "sync_mode": "incremental",
-        "destination_sync_mode": "append",
-    }]}
+    catalog = {
+        "streams": [
+            {
+                "stream": {"name": STREAM, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
+                "sync_mode": "incremental",
+                "destination_sync_mode": "append",
+            }
+        ]
+    }
     config_path, catalog_path = work / "config.json", work / "catalog.json"
     config_path.write_text(json.dumps(config))
     catalog_path.write_text(json.dumps(catalog))
@@ -107,8 +113,18 @@ def connector_command(entry: str, profile: Path | None) -> list[str]:
     if profile is None:
         return command
     return [
-        "py-spy", "record", "--threads", "--gil", "--rate", "200", "--format", "raw", "--output", str(profile),
-        "--", *command,
+        "py-spy",
+        "record",
+        "--threads",
+        "--gil",
+        "--rate",
+        "200",
+        "--format",
+        "raw",
+        "--output",
+        str(profile),
+        "--",
+        *command,
     ]
 
 
@@ -150,14 +166,16 @@ def bench_one(
         emulator.clear_requests()
         ours = timed(
             [*connector_command(entry, profile), "read", "--config", str(config_path), "--catalog", str(catalog_path)],
-            work / "ours.jsonl", work / "ours.err",
+            work / "ours.jsonl",
+            work / "ours.err",
         )
         exports = [
             {name: values[0] for name, values in r.params.items()} for r in emulator.requests if r.path == EXPORT_PATH
         ]
         reference = timed(
             [sys.executable, "-m", "bench.reference", url, emulator.api_key, STREAM],
-            work / "reference.jsonl", work / "reference.err",
+            work / "reference.jsonl",
+            work / "reference.err",
         )
     if ours.returncode != 0:
         sys.exit(f"source-iterable read failed ({ours.returncode}):\n{(work / 'ours.err').read_text()[-3000:]}")
@@ -176,18 +194,26 @@ def startup_seconds(work: Path) -> float:
 
 def machine() -> str:
     model = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
     )
-    memory_kib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                          if line.startswith("MemTotal")))
+    memory_kib = int(
+        next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    )
     cdk = subprocess.run(
         [sys.executable, "-c", "import importlib.metadata as m; print(m.version('airbyte-cdk'))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
-    return (f"{os.cpu_count()} CPUs ({model}), {memory_kib / 1024 / 1024:.1f} GiB RAM, "
-            f"Python {platform.python_version()}, airbyte-cdk {cdk}, {platform.system()} {platform.release()}")
+    return (
+        f"{os.cpu_count()} CPUs ({model}), {memory_kib / 1024 / 1024:.1f} GiB RAM, "
+        f"Python {platform.python_version()}, airbyte-cdk {cdk}, {platform.system()} {platform.release()}"
+    )
 
 
 def report(result: Result) -> str:
@@ -205,13 +231,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per N (the served body is generated once per N)")
     parser.add_argument("--keep", action="store_true", help="keep the output files (their folder is printed)")
     parser.add_argument(
-        "--entry", default="console",
+        "--entry",
+        default="console",
         help="console: the source-iterable script (default); stock: the same source through the CDK's stock "
         "launch; module:<name>: python -m <name> (an experiment)",
     )
     parser.add_argument("--profile", type=Path, help="run the connector under py-spy, raw samples to this file")
     parser.add_argument(
-        "--rich", action="store_true",
+        "--rich",
+        action="store_true",
         help="every event carries transactionalData and itblInternal timestamps (bench/rich.py)",
     )
     args = parser.parse_args()
@@ -243,8 +271,10 @@ def main() -> None:
         else:
             shutil.rmtree(work)
     print()
-    print("| N | ours s | ours CPU s | ours rec/s | ours peak RSS MiB | reference s | reference CPU s "
-          "| reference rec/s | reference RSS MiB | ours / reference | ours CPU / reference CPU | checksum |")
+    print(
+        "| N | ours s | ours CPU s | ours rec/s | ours peak RSS MiB | reference s | reference CPU s "
+        "| reference rec/s | reference RSS MiB | ours / reference | ours CPU / reference CPU | checksum |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     print("\n".join(rows))
     sys.exit(0 if ok else 1)

@@ -116,34 +116,49 @@ class Result:
         )
 
     def job_calls(self) -> int:
-        return sum(count for endpoint, count in self.requests.items()
-                   if endpoint.split(" ", 1)[1].startswith("/api/export/") and "data.json" not in endpoint)
+        return sum(
+            count
+            for endpoint, count in self.requests.items()
+            if endpoint.split(" ", 1)[1].startswith("/api/export/") and "data.json" not in endpoint
+        )
 
 
 def read(mode: str, work: Path, emulator: Emulator, streams: list[str], paced: bool, scale: float) -> Result:
     # data.json's waiting is projected from its request count, never run; the job budget is run when paced.
     config = {
-        "api_key": emulator.api_key, "api_base_url": emulator.url, **YEAR, "export_mode": mode,
-        "lookback_window": 0, "export_requests_per_minute": 1_000_000,
+        "api_key": emulator.api_key,
+        "api_base_url": emulator.url,
+        **YEAR,
+        "export_mode": mode,
+        "lookback_window": 0,
+        "export_requests_per_minute": 1_000_000,
     }
     if not paced:
         config["export_job_requests_per_second"] = 1_000_000
     elif scale != 1:
         config["export_job_requests_per_second"] = 0.9 / scale
-    catalog = {"streams": [
-        {"stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
-         "sync_mode": "incremental", "destination_sync_mode": "append",
-         "cursor_field": ["profileUpdatedAt" if name == "users" else "createdAt"]}
-        for name in streams
-    ]}
+    catalog = {
+        "streams": [
+            {
+                "stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
+                "sync_mode": "incremental",
+                "destination_sync_mode": "append",
+                "cursor_field": ["profileUpdatedAt" if name == "users" else "createdAt"],
+            }
+            for name in streams
+        ]
+    }
     config_path, catalog_path = work / "config.json", work / "catalog.json"
     config_path.write_bytes(orjson.dumps(config))
     catalog_path.write_bytes(orjson.dumps(catalog))
     emulator.clear_requests()
     jobs_before = len(emulator.jobs())
     tag = f"{mode}-{'paced' if paced else 'unpaced'}"
-    run = timed([str(CONSOLE_SCRIPT), "read", "--config", str(config_path), "--catalog", str(catalog_path)],
-                work / f"{tag}.jsonl", work / f"{tag}.err")
+    run = timed(
+        [str(CONSOLE_SCRIPT), "read", "--config", str(config_path), "--catalog", str(catalog_path)],
+        work / f"{tag}.jsonl",
+        work / f"{tag}.err",
+    )
     if run.returncode != 0:
         errors = (work / f"{tag}.err").read_text()[-3000:]
         sys.exit(f"source-iterable read ({tag}) failed ({run.returncode}):\n{errors}")
@@ -151,9 +166,13 @@ def read(mode: str, work: Path, emulator: Emulator, streams: list[str], paced: b
         f"{r.method} {_JOB_ID.sub(lambda m: '/api/export/{jobId}' + (m[1] or ''), r.path)}" for r in emulator.requests
     )
     return Result(
-        mode, run, Output.of(work / f"{tag}.jsonl"), requests,
+        mode,
+        run,
+        Output.of(work / f"{tag}.jsonl"),
+        requests,
         sum(1 for r in emulator.file_host_requests if r.status == 200),
-        sum(1 for r in emulator.requests if r.status == 429), len(emulator.jobs()) - jobs_before,
+        sum(1 for r in emulator.requests if r.status == 429),
+        len(emulator.jobs()) - jobs_before,
     )
 
 
@@ -164,8 +183,7 @@ def emulator_for(dataset: Dataset, paced: bool, args: argparse.Namespace) -> Emu
         settings = ExportJobSettings(startup_seconds=args.job_seconds, time_scale=scale, file_bytes=args.file_bytes)
     else:
         limits = {}
-        settings = ExportJobSettings(queue_seconds=0, startup_seconds=0, seconds_per_file=0,
-                                     file_bytes=args.file_bytes)
+        settings = ExportJobSettings(queue_seconds=0, startup_seconds=0, seconds_per_file=0, file_bytes=args.file_bytes)
     return Emulator(dataset, rate_limits=limits, export_jobs=settings)
 
 
@@ -183,15 +201,24 @@ def report(paced: Result, unpaced: Result, scale: float) -> list[str]:
         f"- projected rate-limit waiting at Iterable's limits: {minutes(paced.projected_wait())} "
         f"(data.json {floor_seconds(paced.requests['GET /api/export/data.json'], EXPORT_LIMIT):.0f} s, "
         f"job calls {floor_seconds(paced.job_calls(), JOB_LIMIT):.0f} s)",
-        (f"- paced run (job limits and latency, time x{scale:g}): wall {paced.run.wall:.1f} s"
-         + (f" (= {paced.run.wall / scale:.0f} s at real time)" if scale != 1 else "")) if paced is not unpaced
+        (
+            f"- paced run (job limits and latency, time x{scale:g}): wall {paced.run.wall:.1f} s"
+            + (f" (= {paced.run.wall / scale:.0f} s at real time)" if scale != 1 else "")
+        )
+        if paced is not unpaced
         else "- paced run: not needed (data.json's only limit is projected above)",
         f"- unpaced read: {records:,} records in {unpaced.run.wall:.1f} s wall (the emulator renders in the same"
         f" time), {unpaced.run.cpu:.1f} s connector CPU: {records / unpaced.run.wall:,.0f} records/s wall, "
         f"{records / unpaced.run.cpu:,.0f} per CPU second; peak RSS {unpaced.run.peak_rss_mib:.0f} MiB",
-        *([f"- reading export-job files (unpaced): {unpaced.output.file_rows:,} records in "
-           f"{unpaced.output.file_seconds:.1f} s of file reads, {unpaced.output.file_rows / unpaced.output.file_seconds:,.0f} "
-           "records/s per reading thread"] if unpaced.output.file_seconds else []),
+        *(
+            [
+                f"- reading export-job files (unpaced): {unpaced.output.file_rows:,} records in "
+                f"{unpaced.output.file_seconds:.1f} s of file reads, {unpaced.output.file_rows / unpaced.output.file_seconds:,.0f} "
+                "records/s per reading thread"
+            ]
+            if unpaced.output.file_seconds
+            else []
+        ),
     ]
 
 
@@ -199,12 +226,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.backfill", description=__doc__.splitlines()[0])
     parser.add_argument("--events-per-type", type=int, default=10_000, help="events of each type in 2025")
     parser.add_argument("--modes", nargs="+", default=["sync", "jobs"], choices=["sync", "jobs", "auto"])
-    parser.add_argument("--job-seconds", type=float, default=10.0,
-                        help="a job's processing before its first file, in Iterable seconds (default 10)")
-    parser.add_argument("--time-scale", type=float, default=1.0,
-                        help="multiply the job budget's window and the jobs' latency (e.g. 0.1 for a quick run)")
-    parser.add_argument("--file-bytes", type=int, default=ExportJobSettings.file_bytes,
-                        help="largest export-job file (Iterable: 10 MB)")
+    parser.add_argument(
+        "--job-seconds",
+        type=float,
+        default=10.0,
+        help="a job's processing before its first file, in Iterable seconds (default 10)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="multiply the job budget's window and the jobs' latency (e.g. 0.1 for a quick run)",
+    )
+    parser.add_argument(
+        "--file-bytes", type=int, default=ExportJobSettings.file_bytes, help="largest export-job file (Iterable: 10 MB)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the output files (their folder is printed)")
     args = parser.parse_args()
     os.chdir(REPO)
@@ -230,8 +266,10 @@ def main() -> None:
         else:
             shutil.rmtree(work)
     outputs = [output for pair in results.values() for output in (pair[0].output, pair[1].output)]
-    same = all((o.records, o.checksums, o.states) == (outputs[0].records, outputs[0].checksums, outputs[0].states)
-               for o in outputs)
+    same = all(
+        (o.records, o.checksums, o.states) == (outputs[0].records, outputs[0].checksums, outputs[0].states)
+        for o in outputs
+    )
     print(f"records and final states identical across runs and modes: {'yes' if same else 'NO'}")
     sys.exit(0 if same else 1)
 

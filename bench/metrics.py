@@ -75,7 +75,8 @@ def with_metrics_interval(manifest: dict[str, Any], seconds: float) -> dict[str,
 def without_metrics_budget(manifest: dict[str, Any]) -> dict[str, Any]:
     lifted = copy.deepcopy(manifest)
     lifted["api_budget"]["policies"] = [
-        p for p in lifted["api_budget"]["policies"]
+        p
+        for p in lifted["api_budget"]["policies"]
         if not any("campaigns/metrics" in m.get("url_path_pattern", "") for m in p["matchers"])
     ]
     return lifted
@@ -119,18 +120,35 @@ def strict(dataset: Dataset, manifest: dict[str, Any], stream: str) -> Sync:
         metrics = [r for r in emulator.requests if r.path == METRICS_PATH]
         pages = sum(r.path == "/api/campaigns" for r in emulator.requests)
         digits = str(len(str(dataset.campaigns[-1]["id"])))
-        return Sync(len(dataset.campaigns), digits, stream, "incremental, real limits", len(metrics), pages,
-                    records, seconds, sum(r.status == 429 for r in metrics))
+        return Sync(
+            len(dataset.campaigns),
+            digits,
+            stream,
+            "incremental, real limits",
+            len(metrics),
+            pages,
+            records,
+            seconds,
+            sum(r.status == 429 for r in metrics),
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--campaigns", type=int, nargs="+", default=[1_500, 50_000])
     parser.add_argument("--strict", action="store_true", help="also run incremental syncs under the real limits")
-    parser.add_argument("--metrics-interval", type=float, default=None,
-                        help="seconds of the manifest's campaigns/metrics budget window for this run (e.g. 61)")
-    parser.add_argument("--counts", action=argparse.BooleanOptionalAction, default=True,
-                        help="the counting runs (--no-counts: only --strict)")
+    parser.add_argument(
+        "--metrics-interval",
+        type=float,
+        default=None,
+        help="seconds of the manifest's campaigns/metrics budget window for this run (e.g. 61)",
+    )
+    parser.add_argument(
+        "--counts",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the counting runs (--no-counts: only --strict)",
+    )
     args = parser.parse_args()
     manifest = load_manifest()
     if args.metrics_interval is not None:
@@ -145,23 +163,33 @@ def main() -> None:
         largest = Dataset(campaigns=max(args.campaigns), active_campaigns=ACTIVE, campaign_id_digits=19)
         rows += measure(largest, "19", lifted)
     if args.strict:
-        rows.append(strict(Dataset(campaigns=max(args.campaigns), active_campaigns=ACTIVE), manifest, "campaigns_metrics"))
+        rows.append(
+            strict(Dataset(campaigns=max(args.campaigns), active_campaigns=ACTIVE), manifest, "campaigns_metrics")
+        )
         # More requests than the budget allows per minute: the pacing itself is what is measured (minutes).
-        rows.append(strict(Dataset(campaigns=min(args.campaigns), active_campaigns=ACTIVE), manifest,
-                           "campaigns_metrics_daily"))
+        rows.append(
+            strict(Dataset(campaigns=min(args.campaigns), active_campaigns=ACTIVE), manifest, "campaigns_metrics_daily")
+        )
 
-    print(f"campaigns/metrics budget in the manifest: {calls} per {seconds:g} s; {ACTIVE} active campaigns per account\n")
-    print("| campaigns | id digits | stream | sync | before: requests (min) | metrics requests | projected min "
-          "| campaigns pages | records | wall s | 429s |")
+    print(
+        f"campaigns/metrics budget in the manifest: {calls} per {seconds:g} s; {ACTIVE} active campaigns per account\n"
+    )
+    print(
+        "| campaigns | id digits | stream | sync | before: requests (min) | metrics requests | projected min "
+        "| campaigns pages | records | wall s | 429s |"
+    )
     print("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         before = (
             f"{math.ceil(row.campaigns / OLD_BATCH):,} ({math.ceil(row.campaigns / OLD_BATCH) * seconds / calls / 60:.1f})"
-            if row.stream == "campaigns_metrics" else "-"
+            if row.stream == "campaigns_metrics"
+            else "-"
         )
         projected = row.metrics_requests * seconds / calls / 60
-        print(f"| {row.campaigns:,} | {row.id_digits} | {row.stream} | {row.kind} | {before} | {row.metrics_requests:,} "
-              f"| {projected:.1f} | {row.campaign_pages} | {row.records:,} | {row.seconds:.1f} | {row.rate_limited} |")
+        print(
+            f"| {row.campaigns:,} | {row.id_digits} | {row.stream} | {row.kind} | {before} | {row.metrics_requests:,} "
+            f"| {projected:.1f} | {row.campaign_pages} | {row.records:,} | {row.seconds:.1f} | {row.rate_limited} |"
+        )
 
 
 if __name__ == "__main__":

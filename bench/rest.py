@@ -31,33 +31,41 @@ def discover(work: Path) -> list[dict[str, Any]]:
         ).stdout
     catalog = next(json.loads(line)["catalog"] for line in output.splitlines() if b'"CATALOG"' in line)
     return [
-        stream for stream in catalog["streams"]
+        stream
+        for stream in catalog["streams"]
         if stream.get("source_defined_primary_key") != EXPORT_KEY and stream["name"] != "users"
     ]
 
 
 def write_config(work: Path, emulator: Emulator) -> Path:
     path = work / "config.json"
-    path.write_text(json.dumps({
-        "api_key": emulator.api_key,
-        "api_base_url": emulator.url,
-        "start_date": Dataset.EXPORT_START.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "end_date": Dataset.EXPORT_END.strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "api_key": emulator.api_key,
+                "api_base_url": emulator.url,
+                "start_date": Dataset.EXPORT_START.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "end_date": Dataset.EXPORT_END.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        )
+    )
     return path
 
 
 def sync(work: Path, streams: list[dict[str, Any]], label: str) -> tuple[float, dict[str, int]]:
     """Wall seconds of one `read` of `streams` (full refresh) on a fresh emulator, and its records per stream."""
-    catalog = {"streams": [
-        {"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"} for stream in streams
-    ]}
+    catalog = {
+        "streams": [
+            {"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"} for stream in streams
+        ]
+    }
     (work / "catalog.json").write_text(json.dumps(catalog))
     with Emulator(Dataset(seed=7)) as emulator:
         config = write_config(work, emulator)
         run = timed(
             [str(CONSOLE_SCRIPT), "read", "--config", str(config), "--catalog", str(work / "catalog.json")],
-            work / f"{label}.jsonl", work / f"{label}.err",
+            work / f"{label}.jsonl",
+            work / f"{label}.err",
         )
     if run.returncode != 0:
         sys.exit(f"read of {label} failed:\n{(work / f'{label}.err').read_text()[-3000:]}")

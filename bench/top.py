@@ -31,8 +31,11 @@ def main() -> None:
         print("| self % | cum % | frame |\n|---:|---:|---|")
         by_self = sorted(anywhere[thread], key=lambda f: (-own[thread][f], -anywhere[thread][f]))[:top]
         # Frames below the thread's entry points (present in under 90 % of its samples), by cumulative share.
-        by_cum = [f for f in sorted(anywhere[thread], key=lambda f: -anywhere[thread][f])
-                  if anywhere[thread][f] < 0.9 * total and f not in by_self][:top]
+        by_cum = [
+            f
+            for f in sorted(anywhere[thread], key=lambda f: -anywhere[thread][f])
+            if anywhere[thread][f] < 0.9 * total and f not in by_self
+        ][:top]
         for frame in by_self + by_cum:
             print(f"| {100 * own[thread][frame] / total:.1f} | {100 * anywhere[thread][frame] / total:.1f} | {frame} |")
 

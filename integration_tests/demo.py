@@ -184,8 +184,10 @@ def print_summary(read: CommandResult, catalog: dict, expected: dict[str, int]) 
         if len(state) > 60:
             full_states[name] = read.states[name]
             state = "(below)"
-        print(f"{name:<{width}} {modes[name]:<13} {count:>8} {'-' if want is None else want:>9}  "
-              f"{read.statuses.get(name, '-'):<10} {state}{flag}")
+        print(
+            f"{name:<{width}} {modes[name]:<13} {count:>8} {'-' if want is None else want:>9}  "
+            f"{read.statuses.get(name, '-'):<10} {state}{flag}"
+        )
     print("-" * (width + 90))
     print(f"{'total':<{width}} {'':<13} {sum(read.records.values()):>8}")
     for name, state in full_states.items():
@@ -200,8 +202,10 @@ def _state_lines(state: Any) -> list[str]:
     compact = {"separators": (",", ":")}
     if isinstance(state, dict) and isinstance(state.get("states"), list):
         rest = {key: value for key, value in state.items() if key != "states"}
-        partitions = [f"{json.dumps(p.get('partition'), **compact)} -> {json.dumps(p.get('cursor'), **compact)}"
-                      for p in state["states"]]
+        partitions = [
+            f"{json.dumps(p.get('partition'), **compact)} -> {json.dumps(p.get('cursor'), **compact)}"
+            for p in state["states"]
+        ]
         return [*partitions, json.dumps(rest, **compact)]
     return [json.dumps(state, **compact)]
 
@@ -219,9 +223,11 @@ def main() -> int:
     with Emulator(dataset, rate_limits=limits) as emulator, tempfile.TemporaryDirectory(prefix="iterable-demo-") as tmp:
         workdir = Path(tmp)
         print(f"Iterable emulator at {emulator.url} (seed {args.seed}, small data set, all of it in 2025).")
-        print(f"Rate limits: Iterable's real per-endpoint limits, EXCEPT export/data.json raised from "
-              f"{REAL_RATE_LIMITS['export'][0]}/min to {DEMO_EXPORT_LIMIT[0]}/min (and the connector's "
-              f"export_requests_per_minute likewise) so the demo takes seconds, not most of an hour.")
+        print(
+            f"Rate limits: Iterable's real per-endpoint limits, EXCEPT export/data.json raised from "
+            f"{REAL_RATE_LIMITS['export'][0]}/min to {DEMO_EXPORT_LIMIT[0]}/min (and the connector's "
+            f"export_requests_per_minute likewise) so the demo takes seconds, not most of an hour."
+        )
         config = {
             "api_key": emulator.api_key,
             "start_date": EXPORT_START.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -234,8 +240,10 @@ def main() -> int:
             "campaign_metrics_daily_days": 7,
         }
         (workdir / "config.json").write_text(json.dumps(config, indent=2))
-        print(f"Config: {workdir / 'config.json'} (window_days={args.window_days}, "
-              f"{config['start_date']} .. {config['end_date']})\n")
+        print(
+            f"Config: {workdir / 'config.json'} (window_days={args.window_days}, "
+            f"{config['start_date']} .. {config['end_date']})\n"
+        )
 
         spec = _step("spec", run_command(["spec"], workdir), failures)
         if spec.ok and "SPEC" not in spec.payloads:
@@ -255,12 +263,15 @@ def main() -> int:
         configured = configured_catalog(catalog)
         (workdir / "catalog.json").write_text(json.dumps(configured, indent=2))
         incremental = sum(1 for s in configured["streams"] if s["sync_mode"] == "incremental")
-        print(f"        {len(configured['streams'])} streams discovered: {incremental} incremental, "
-              f"{len(configured['streams']) - incremental} full refresh")
+        print(
+            f"        {len(configured['streams'])} streams discovered: {incremental} incremental, "
+            f"{len(configured['streams']) - incremental} full refresh"
+        )
 
         emulator.clear_requests()
-        read = _step("read", run_command(["read", "--config", "config.json", "--catalog", "catalog.json"], workdir),
-                     failures)
+        read = _step(
+            "read", run_command(["read", "--config", "config.json", "--catalog", "catalog.json"], workdir), failures
+        )
         mismatches = print_summary(read, configured, expected_counts(dataset))
         _print_requests(emulator)
         if mismatches:
@@ -286,7 +297,10 @@ def _step(name: str, result: CommandResult, failures: list[str]) -> CommandResul
         failures.append(f"{name}: ERROR trace: {error}")
     if result.returncode != 0:
         failures.append(f"{name}: exit code {result.returncode}")
-        print("        stderr (last lines):\n" + "\n".join(f"          {line}" for line in result.stderr_tail.splitlines()))
+        print(
+            "        stderr (last lines):\n"
+            + "\n".join(f"          {line}" for line in result.stderr_tail.splitlines())
+        )
     return result
 
 
@@ -294,8 +308,10 @@ def _print_requests(emulator: Emulator) -> None:
     by_endpoint = Counter(request.path for request in emulator.requests)
     by_status = Counter(request.status for request in emulator.requests)
     exports = by_endpoint.get("/api/export/data.json", 0)
-    print(f"\nEmulator saw {len(emulator.requests)} requests during read ({exports} export requests); "
-          f"statuses: {dict(sorted(by_status.items()))}")
+    print(
+        f"\nEmulator saw {len(emulator.requests)} requests during read ({exports} export requests); "
+        f"statuses: {dict(sorted(by_status.items()))}"
+    )
 
 
 def _finish(failures: list[str], emulator: Emulator) -> int:

@@ -102,7 +102,11 @@ def _fits(defined: Mapping[str, Any], ours: Mapping[str, Any], normalised: bool)
     defined = _resolve(defined)
     kinds = _types(ours)
     if _is_timestamp(defined) or normalised:
-        return kinds == {"string", "null"} and ours.get("format") == "date-time" and defined["type"] in ("integer", "string")
+        return (
+            kinds == {"string", "null"}
+            and ours.get("format") == "date-time"
+            and defined["type"] in ("integer", "string")
+        )
     wanted = defined.get("type")
     return {
         "integer": "integer" in kinds,
@@ -197,7 +201,10 @@ def _value_fits(defined: Mapping[str, Any], value: Any) -> bool:
 def _served_items(emulator: Emulator, stream: str) -> list[dict[str, Any]]:
     def get(path: str, **params: Any) -> Any:
         response = requests.get(
-            f"{emulator.url}{path}", params={"pageSize": 50, **params}, headers={"Api-Key": emulator.api_key}, timeout=10
+            f"{emulator.url}{path}",
+            params={"pageSize": 50, **params},
+            headers={"Api-Key": emulator.api_key},
+            timeout=10,
         )
         assert response.status_code == 200, response.text
         body = response.json()

@@ -19,7 +19,9 @@ SERVED = (
     b'"transactionalData":"{\\"orderId\\":\\"o-1\\"}"}'
 )
 EMITTED = {
-    "createdAt": "2025-03-04T05:06:07Z", "email": "a@example.com", "transactionalData": {"orderId": "o-1"},
+    "createdAt": "2025-03-04T05:06:07Z",
+    "email": "a@example.com",
+    "transactionalData": {"orderId": "o-1"},
     "_iterable_event_id": "e1",
 }
 
@@ -61,10 +63,12 @@ RICH_SERVED = (
     b'"documentUpdatedAt":"2025-03-04 00:06:09.250 -05:00"}}'
 )
 RICH_EMITTED = {
-    "createdAt": "2025-03-04T05:06:07.134105Z", "email": "a@example.com",
+    "createdAt": "2025-03-04T05:06:07.134105Z",
+    "email": "a@example.com",
     "transactionalData": {"orderDate": "2025-03-04 05:06:07 +00:00", "coupon": None},
     "itblInternal": {
-        "documentCreatedAt": "2025-03-04T05:06:07.134105Z", "documentUpdatedAt": "2025-03-04T05:06:09.25Z",
+        "documentCreatedAt": "2025-03-04T05:06:07.134105Z",
+        "documentUpdatedAt": "2025-03-04T05:06:09.25Z",
     },
     "_iterable_event_id": "e1",
 }
@@ -120,7 +124,10 @@ def test_given_a_thousand_events_when_benchmarked_then_our_records_match_what_th
 def test_given_a_thousand_rich_events_when_benchmarked_then_our_records_match_what_the_emulator_served() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--rich", "--records", "1000"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

@@ -89,33 +89,52 @@ def test_daily_rows_of_a_finished_campaign_sum_to_its_lifetime_row(emulator, emu
     }
 
     daily = [r for r in records_of(sync("campaigns_metrics_daily", config)) if r["id"] == campaign["id"]]
-    lifetime = [r for r in records_of(read_stream("campaigns_metrics", emulator_config, with_rate_budget=False))
-                if r["id"] == campaign["id"]]
+    lifetime = [
+        r
+        for r in records_of(read_stream("campaigns_metrics", emulator_config, with_rate_budget=False))
+        if r["id"] == campaign["id"]
+    ]
 
-    assert [r["date"] for r in daily] == [str(first_day + timedelta(days=n)) for n in range((last_day - first_day).days + 1)]
+    assert [r["date"] for r in daily] == [
+        str(first_day + timedelta(days=n)) for n in range((last_day - first_day).days + 1)
+    ]
     for column in ("total_email_sends", "unique_email_opens_filtered", "purchases", "total_unsubscribes"):
         assert sum(r[column] for r in daily) == lifetime[0][column]
     assert round(sum(r["revenue"] for r in daily), 2) == lifetime[0]["revenue"]
 
 
 def test_daily_second_sync_reads_the_lookback_days_again_with_exact_rows_and_state(emulator, emulator_config):
-    config = {**emulator_config, "end_date": "2025-12-31", "campaign_metrics_daily_days": 2,
-              "campaign_metrics_lookback_days": 1}
+    config = {
+        **emulator_config,
+        "end_date": "2025-12-31",
+        "campaign_metrics_daily_days": 2,
+        "campaign_metrics_lookback_days": 1,
+    }
     first = sync("campaigns_metrics_daily", config)
     emulator.clear_requests()
 
-    second = sync("campaigns_metrics_daily", {**config, "end_date": "2026-01-01"}, state_of(first, "campaigns_metrics_daily"))
+    second = sync(
+        "campaigns_metrics_daily", {**config, "end_date": "2026-01-01"}, state_of(first, "campaigns_metrics_daily")
+    )
 
-    active = [c["id"] for c in emulator.dataset.campaigns if c["campaignState"] in ACTIVE_STATES
-              and day_of(c["startAt"]) <= date(2025, 12, 29)]
-    assert [(r["date"], r["id"]) for r in records_of(first)] == [(d, i) for d in ("2025-12-29", "2025-12-30") for i in active]
+    active = [
+        c["id"]
+        for c in emulator.dataset.campaigns
+        if c["campaignState"] in ACTIVE_STATES and day_of(c["startAt"]) <= date(2025, 12, 29)
+    ]
+    assert [(r["date"], r["id"]) for r in records_of(first)] == [
+        (d, i) for d in ("2025-12-29", "2025-12-30") for i in active
+    ]
     assert records_of(second) == [
         {**typed(emulator.dataset.campaign_metrics_row(i, day, day + timedelta(days=1))), "date": str(day)}
         for day in (date(2025, 12, 29), date(2025, 12, 30), date(2025, 12, 31))
         for i in active
     ]
     assert [r.params["startDateTime"] for r in emulator.requests if r.path == "/api/campaigns/metrics"] == [
-        ["2025-12-29"], ["2025-12-30"], ["2025-12-31"]]
+        ["2025-12-29"],
+        ["2025-12-30"],
+        ["2025-12-31"],
+    ]
     assert second.most_recent_state.stream_state.__dict__ == {"date": "2025-12-31"}
 
 

@@ -9,15 +9,22 @@ from integration_tests.demo import CommandResult, _record, configured_catalog
 
 
 def stream(name, modes, key=None, cursor=None):
-    return {"name": name, "json_schema": {}, "supported_sync_modes": modes,
-            "source_defined_primary_key": key, "default_cursor_field": cursor}
+    return {
+        "name": name,
+        "json_schema": {},
+        "supported_sync_modes": modes,
+        "source_defined_primary_key": key,
+        "default_cursor_field": cursor,
+    }
 
 
 def test_every_discovered_stream_is_configured_incremental_where_supported_else_full_refresh():
-    catalog = {"streams": [
-        stream("email_send", ["full_refresh", "incremental"], key=[["_iterable_event_id"]], cursor=["createdAt"]),
-        stream("channels", ["full_refresh"], key=[["id"]]),
-    ]}
+    catalog = {
+        "streams": [
+            stream("email_send", ["full_refresh", "incremental"], key=[["_iterable_event_id"]], cursor=["createdAt"]),
+            stream("channels", ["full_refresh"], key=[["id"]]),
+        ]
+    }
     configured = configured_catalog(catalog)["streams"]
     summary = [
         (s["stream"]["name"], s["sync_mode"], s["destination_sync_mode"], s.get("cursor_field")) for s in configured
@@ -30,14 +37,18 @@ def test_every_discovered_stream_is_configured_incremental_where_supported_else_
 
 def test_an_error_trace_fails_the_command_even_with_exit_code_zero():
     result = CommandResult(args=["read"], returncode=0, seconds=0.0)
-    _record({"type": "TRACE", "trace": {"type": "ERROR", "error": {"message": "boom", "failure_type": "system_error"}}},
-            result)
+    _record(
+        {"type": "TRACE", "trace": {"type": "ERROR", "error": {"message": "boom", "failure_type": "system_error"}}},
+        result,
+    )
     assert not result.ok and result.errors == ["system_error: boom"]
 
 
 def state(value):
-    return {"type": "STATE",
-            "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": "lists"}, "stream_state": value}}}
+    return {
+        "type": "STATE",
+        "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": "lists"}, "stream_state": value}},
+    }
 
 
 def test_records_and_the_last_state_are_counted_per_stream():
@@ -49,8 +60,9 @@ def test_records_and_the_last_state_are_counted_per_stream():
 
 
 def test_the_emulator_command_prints_its_url_and_keys_and_serves():
-    process = subprocess.Popen([sys.executable, "-m", "integration_tests.emulator", "--port", "0"],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "integration_tests.emulator", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
     try:
         lines = [process.stdout.readline().strip() for _ in range(3)]
         settings = dict(line.split("=", 1) for line in lines)

@@ -65,8 +65,11 @@ def test_a_million_event_type_costs_nothing_until_read():
 
 @pytest.mark.parametrize(
     "project_type, identifier",
-    [pytest.param("email", "email", id="email"), pytest.param("userId", "userId", id="userId"),
-     pytest.param("hybrid", "itblUserId", id="hybrid")],
+    [
+        pytest.param("email", "email", id="email"),
+        pytest.param("userId", "userId", id="userId"),
+        pytest.param("hybrid", "itblUserId", id="hybrid"),
+    ],
 )
 def test_every_user_carries_the_identifier_of_its_project_type(project_type, identifier):
     users = Dataset(seed=7, project_type=project_type).users
@@ -128,8 +131,11 @@ def test_campaigns_sort_descending_by_updated_at(emulator):
 def test_templates_filter_by_type_and_medium_and_some_combinations_are_empty(emulator):
     for template_type, medium in [("Blast", "Email"), *EMPTY_TEMPLATE_COMBOS]:
         body = get(emulator, "/api/templates", templateType=template_type, messageMedium=medium, pageSize=1000).json()
-        expected = [t["templateId"] for t in emulator.dataset.templates
-                    if (t["templateType"], t["messageMedium"]) == (template_type, medium)]
+        expected = [
+            t["templateId"]
+            for t in emulator.dataset.templates
+            if (t["templateType"], t["messageMedium"]) == (template_type, medium)
+        ]
         assert [t["templateId"] for t in body["templates"]] == expected
         assert body["totalTemplatesCount"] == len(expected)
 
@@ -154,8 +160,11 @@ def test_journeys_refuse_page_size_over_50_and_page_through_more_than_50(emulato
 
 def test_catalogs_are_wrapped_and_items_bare_by_default(emulator):
     catalogs = get(emulator, "/api/catalogs").json()
-    assert catalogs == {"msg": "", "code": "Success",
-                        "params": {"catalogNames": [{"name": "products"}, {"name": "stores"}], "totalCatalogsCount": 2}}
+    assert catalogs == {
+        "msg": "",
+        "code": "Success",
+        "params": {"catalogNames": [{"name": "products"}, {"name": "stores"}], "totalCatalogsCount": 2},
+    }
     items = get(emulator, "/api/catalogs/stores/items", pageSize=2).json()
     assert items["catalogItemsWithProperties"] == emulator.dataset.catalog_items["stores"][:2]
     assert items["totalItemsCount"] == 3
@@ -198,7 +207,9 @@ def test_campaign_metrics_of_each_day_sum_to_the_metrics_of_the_range(emulator):
     running = next(c for c in emulator.dataset.campaigns if c["campaignState"] == "Running")
     first = datetime.fromtimestamp(running["startAt"] / 1000, tz=timezone.utc).date()
     days = [first + timedelta(days=n) for n in range(5)]
-    whole = metric_rows(emulator, [running["id"]], startDateTime=str(days[0]), endDateTime=str(days[-1] + timedelta(days=1)))
+    whole = metric_rows(
+        emulator, [running["id"]], startDateTime=str(days[0]), endDateTime=str(days[-1] + timedelta(days=1))
+    )
     daily = [
         metric_rows(emulator, [running["id"]], startDateTime=str(day), endDateTime=str(day + timedelta(days=1)))
         for day in days
@@ -214,7 +225,10 @@ def test_campaign_metrics_have_nothing_before_the_start_or_for_a_draft(emulator)
     draft = next(c for c in emulator.dataset.campaigns if c["campaignState"] == "Draft")
     day_before = datetime.fromtimestamp(running["startAt"] / 1000, tz=timezone.utc).date() - timedelta(days=1)
     rows = metric_rows(
-        emulator, [running["id"], draft["id"]], startDateTime=str(day_before), endDateTime=str(day_before + timedelta(days=1))
+        emulator,
+        [running["id"], draft["id"]],
+        startDateTime=str(day_before),
+        endDateTime=str(day_before + timedelta(days=1)),
     )
     assert rows[str(running["id"])]["Total Email Sends"] == "0"
     assert metric_rows(emulator, [draft["id"]])[str(draft["id"])]["Total Email Sends"] == "0"
@@ -258,8 +272,9 @@ def test_a_list_body_may_end_with_a_blank_line_that_is_not_a_member(emulator):
 # ---------------------------------------------------------------- auth, errors, log
 @pytest.mark.parametrize("host", ["api.iterable.com", "api.eu.iterable.com"])
 def test_both_region_hosts_paths_answer_the_same(emulator, host):
-    response = requests.get(f"{emulator.url}/api/channels", headers={"Api-Key": emulator.api_key, "Host": host},
-                            timeout=10)
+    response = requests.get(
+        f"{emulator.url}/api/channels", headers={"Api-Key": emulator.api_key, "Host": host}, timeout=10
+    )
     assert response.json() == {"channels": emulator.dataset.channels}
 
 
@@ -268,6 +283,7 @@ def test_a_request_uri_over_2048_characters_gets_an_html_414(emulator):
     response = get(emulator, "/api/campaigns/metrics", campaignId=ids)
     assert response.status_code == 414 and response.headers["Content-Type"] == "text/html"
     assert emulator.requests[-1].status == 414
+
 
 @pytest.mark.parametrize("key", [pytest.param("wrong", id="wrong"), pytest.param(None, id="missing")])
 def test_a_wrong_or_missing_key_gets_401_bad_api_key(emulator, key):
@@ -292,7 +308,12 @@ def test_request_log_keeps_path_params_and_status_but_never_the_key(emulator):
     get(emulator, "/api/channels", key="wrong")
     first, second = emulator.requests
     assert (first.method, first.path, first.params, first.status, first.key_ok) == (
-        "GET", "/api/campaigns", {"page": ["1"], "pageSize": ["5"]}, 200, True)
+        "GET",
+        "/api/campaigns",
+        {"page": ["1"], "pageSize": ["5"]},
+        200,
+        True,
+    )
     assert (second.status, second.key_ok) == (401, False)
     assert emulator.api_key not in repr(emulator.requests)
 
@@ -313,11 +334,19 @@ def test_export_order_is_deterministic_but_not_sorted(emulator):
 def test_export_window_includes_its_start_and_excludes_its_end(emulator):
     table = emulator.dataset.events["emailSend"]
     moment = EXPORT_START + timedelta(seconds=table.created_second(5))
-    at_start = export_lines(emulator, "emailSend", startDateTime=iterable_time(moment),
-                            endDateTime=iterable_time(moment + timedelta(seconds=1)))
+    at_start = export_lines(
+        emulator,
+        "emailSend",
+        startDateTime=iterable_time(moment),
+        endDateTime=iterable_time(moment + timedelta(seconds=1)),
+    )
     assert at_start == [table[5]]
-    before = export_lines(emulator, "emailSend", startDateTime=iterable_time(moment - timedelta(days=1)),
-                          endDateTime=iterable_time(moment))
+    before = export_lines(
+        emulator,
+        "emailSend",
+        startDateTime=iterable_time(moment - timedelta(days=1)),
+        endDateTime=iterable_time(moment),
+    )
     assert table[5] not in before
 
 
@@ -341,9 +370,12 @@ def test_export_only_fields_and_omit_fields(emulator):
 @pytest.mark.parametrize(
     "params, msg",
     [
-        pytest.param({"dataTypeName": "emailSend", "startDateTime": "2025-01-01T00:00:00Z"},
-                     "Invalid startDateTime: '2025-01-01T00:00:00Z'. Expected format: yyyy-MM-dd HH:mm:ss or "
-                     "yyyy-MM-dd HH:mm:ss ZZ (e.g. 2025-01-15 10:30:00 +00:00)", id="iso-date"),
+        pytest.param(
+            {"dataTypeName": "emailSend", "startDateTime": "2025-01-01T00:00:00Z"},
+            "Invalid startDateTime: '2025-01-01T00:00:00Z'. Expected format: yyyy-MM-dd HH:mm:ss or "
+            "yyyy-MM-dd HH:mm:ss ZZ (e.g. 2025-01-15 10:30:00 +00:00)",
+            id="iso-date",
+        ),
         pytest.param({"dataTypeName": "nope", **WHOLE_YEAR}, "Invalid dataTypeName: nope", id="unknown-type"),
         pytest.param(WHOLE_YEAR, "Missing required parameter dataTypeName", id="no-type"),
     ],
@@ -380,7 +412,9 @@ def test_past_the_export_limit_the_emulator_answers_429_with_iterables_body():
         assert statuses == [200, 200, 429]
         assert get(emu, EXPORT, dataTypeName="emailSend", **WHOLE_YEAR).json() == {
             "msg": "Exceeded rate limit for endpoint: /api/export/data.json, project: 8575",
-            "code": "RateLimitExceeded", "params": {}}
+            "code": "RateLimitExceeded",
+            "params": {},
+        }
         assert get(emu, "/api/channels").status_code == 200
 
 
@@ -438,7 +472,11 @@ def test_error_500_hits_only_the_matching_window_and_only_the_given_times(emulat
 
 def test_first_attempt_fails_answers_500_once_per_distinct_url_whatever_the_parameter_order(emulator):
     emulator.inject(faults.first_attempt_fails())
-    january = {"dataTypeName": "emailSend", "startDateTime": "2025-01-01 00:00:00", "endDateTime": "2025-02-01 00:00:00"}
+    january = {
+        "dataTypeName": "emailSend",
+        "startDateTime": "2025-01-01 00:00:00",
+        "endDateTime": "2025-02-01 00:00:00",
+    }
     reordered = dict(reversed(list(january.items())))
     february = {**january, "startDateTime": "2025-02-01 00:00:00", "endDateTime": "2025-03-01 00:00:00"}
     statuses = [get(emulator, EXPORT, **params).status_code for params in (january, reordered, february, february)]
@@ -449,11 +487,14 @@ def test_first_attempt_fails_answers_500_once_per_distinct_url_whatever_the_para
 def test_first_attempt_fails_combines_with_bodies_cut_after_n_lines(emulator):
     emulator.inject(faults.first_attempt_fails())
     emulator.inject(faults.drop_mid_body(after_lines=5, times=None, cut_only_longer=True))
-    year, short = {"dataTypeName": "emailSend", **WHOLE_YEAR}, {
-        "dataTypeName": "emailSend", "startDateTime": "2025-01-01 00:00:00", "endDateTime": "2025-02-01 00:00:00"}
+    year, short = (
+        {"dataTypeName": "emailSend", **WHOLE_YEAR},
+        {"dataTypeName": "emailSend", "startDateTime": "2025-01-01 00:00:00", "endDateTime": "2025-02-01 00:00:00"},
+    )
     assert get(emulator, EXPORT, **year).status_code == 500
-    response = requests.get(f"{emulator.url}{EXPORT}", params=year, headers={"Api-Key": emulator.api_key},
-                            stream=True, timeout=10)
+    response = requests.get(
+        f"{emulator.url}{EXPORT}", params=year, headers={"Api-Key": emulator.api_key}, stream=True, timeout=10
+    )
     lines: list[bytes] = []
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         lines.extend(response.iter_lines())
@@ -461,8 +502,9 @@ def test_first_attempt_fails_combines_with_bodies_cut_after_n_lines(emulator):
     assert get(emulator, EXPORT, **short).status_code == 500
     expected = [event for event in emulator.dataset.events["emailSend"] if event["createdAt"] < "2025-02-01"]
     assert 0 < len(expected) <= 5
-    assert len(export_lines(emulator, "emailSend", startDateTime=short["startDateTime"],
-                            endDateTime=short["endDateTime"])) == len(expected)
+    assert len(
+        export_lines(emulator, "emailSend", startDateTime=short["startDateTime"], endDateTime=short["endDateTime"])
+    ) == len(expected)
 
 
 def test_rate_limited_fault_sends_retry_after(emulator):
@@ -480,8 +522,13 @@ def collect_lines(response: requests.Response, into: list[bytes]) -> None:
 
 def test_drop_mid_body_cuts_the_connection_after_n_lines(emulator):
     emulator.inject(faults.drop_mid_body(after_lines=3))
-    response = requests.get(f"{emulator.url}{EXPORT}", params={"dataTypeName": "emailSend", **WHOLE_YEAR},
-                            headers={"Api-Key": emulator.api_key}, stream=True, timeout=10)
+    response = requests.get(
+        f"{emulator.url}{EXPORT}",
+        params={"dataTypeName": "emailSend", **WHOLE_YEAR},
+        headers={"Api-Key": emulator.api_key},
+        stream=True,
+        timeout=10,
+    )
     lines: list[bytes] = []
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         collect_lines(response, into=lines)

@@ -18,8 +18,9 @@ from integration_tests.emulator.dataset import DATA_TYPES
 JSONL = "application/x-json-stream"
 YEAR = {"startDateTime": "2025-01-01 00:00:00", "endDateTime": "2026-01-01 00:00:00"}
 # Small files so the small data set spans several: emailSend's 12 records make 4 files.
-SETTINGS = ExportJobSettings(file_bytes=1500, files_page_size=100, queue_seconds=1, startup_seconds=2,
-                             seconds_per_file=2)
+SETTINGS = ExportJobSettings(
+    file_bytes=1500, files_page_size=100, queue_seconds=1, startup_seconds=2, seconds_per_file=2
+)
 
 
 class Clock:
@@ -48,8 +49,9 @@ class Jobs:
         return response.json()["jobId"]
 
     def files_response(self, job_id: int | str, **params: str) -> requests.Response:
-        return requests.get(f"{self.emu.url}/api/export/{job_id}/files", params=params, headers=self.headers,
-                            timeout=10)
+        return requests.get(
+            f"{self.emu.url}/api/export/{job_id}/files", params=params, headers=self.headers, timeout=10
+        )
 
     def files(self, job_id: int, **params: str) -> dict[str, Any]:
         response = self.files_response(job_id, **params)
@@ -95,8 +97,12 @@ def jobs(clock: Clock) -> Iterator[Jobs]:
 
 
 def data_json(emu: Emulator, data_type: str, **window: str) -> bytes:
-    response = requests.get(f"{emu.url}/api/export/data.json", params={"dataTypeName": data_type, **window},
-                            headers={"Api-Key": emu.api_key}, timeout=10)
+    response = requests.get(
+        f"{emu.url}/api/export/data.json",
+        params={"dataTypeName": data_type, **window},
+        headers={"Api-Key": emu.api_key},
+        timeout=10,
+    )
     assert response.status_code == 200
     return response.content
 
@@ -106,8 +112,15 @@ def test_a_job_is_enqueued_then_running_then_lists_one_more_file_every_step_then
     job_id = jobs.start()
     timeline = [(t, jobs.at(t, job_id)) for t in (0.0, 0.99, 1.0, 2.99, 3.0, 5.0, 7.0, 8.99, 9.0)]
     assert [(t, body["jobState"], len(body["files"])) for t, body in timeline] == [
-        (0.0, "Enqueued", 0), (0.99, "Enqueued", 0), (1.0, "Running", 0), (2.99, "Running", 0), (3.0, "Running", 1),
-        (5.0, "Running", 2), (7.0, "Running", 3), (8.99, "Running", 3), (9.0, "Completed", 4),
+        (0.0, "Enqueued", 0),
+        (0.99, "Enqueued", 0),
+        (1.0, "Running", 0),
+        (2.99, "Running", 0),
+        (3.0, "Running", 1),
+        (5.0, "Running", 2),
+        (7.0, "Running", 3),
+        (8.99, "Running", 3),
+        (9.0, "Completed", 4),
     ]
 
 
@@ -230,20 +243,40 @@ def test_a_job_id_that_is_not_a_number_is_400(jobs):
 @pytest.mark.parametrize(
     "body, code, msg",
     [
-        pytest.param({"dataTypeName": "emailSent", "outputFormat": JSONL}, "BadParams",
-                     "Invalid dataTypeName: emailSent", id="unknown-data-type"),
-        pytest.param({"outputFormat": JSONL}, "BadParams", "Missing required parameter dataTypeName",
-                     id="missing-data-type"),
-        pytest.param({"dataTypeName": "emailSend"}, "BadParams", "Missing required parameter outputFormat",
-                     id="missing-output-format"),
-        pytest.param({"dataTypeName": "emailSend", "outputFormat": "application/json"}, "BadParams",
-                     "Invalid outputFormat: application/json. Expected one of text/csv, application/x-json-stream",
-                     id="bad-output-format"),
-        pytest.param({"dataTypeName": "emailSend", "outputFormat": JSONL, "startDateTime": "2025-01-01T00:00:00Z"},
-                     "BadParams", "Invalid startDateTime: '2025-01-01T00:00:00Z'. Expected format: yyyy-MM-dd HH:mm:ss"
-                     " or yyyy-MM-dd HH:mm:ss ZZ (e.g. 2025-01-15 10:30:00 +00:00)", id="bad-date"),
-        pytest.param({"dataTypeName": "emailSend", "outputFormat": JSONL, "onlyFields": ["email"]}, "BadJsonBody",
-                     "Invalid onlyFields: expected a string", id="fields-not-a-string"),
+        pytest.param(
+            {"dataTypeName": "emailSent", "outputFormat": JSONL},
+            "BadParams",
+            "Invalid dataTypeName: emailSent",
+            id="unknown-data-type",
+        ),
+        pytest.param(
+            {"outputFormat": JSONL}, "BadParams", "Missing required parameter dataTypeName", id="missing-data-type"
+        ),
+        pytest.param(
+            {"dataTypeName": "emailSend"},
+            "BadParams",
+            "Missing required parameter outputFormat",
+            id="missing-output-format",
+        ),
+        pytest.param(
+            {"dataTypeName": "emailSend", "outputFormat": "application/json"},
+            "BadParams",
+            "Invalid outputFormat: application/json. Expected one of text/csv, application/x-json-stream",
+            id="bad-output-format",
+        ),
+        pytest.param(
+            {"dataTypeName": "emailSend", "outputFormat": JSONL, "startDateTime": "2025-01-01T00:00:00Z"},
+            "BadParams",
+            "Invalid startDateTime: '2025-01-01T00:00:00Z'. Expected format: yyyy-MM-dd HH:mm:ss"
+            " or yyyy-MM-dd HH:mm:ss ZZ (e.g. 2025-01-15 10:30:00 +00:00)",
+            id="bad-date",
+        ),
+        pytest.param(
+            {"dataTypeName": "emailSend", "outputFormat": JSONL, "onlyFields": ["email"]},
+            "BadJsonBody",
+            "Invalid onlyFields: expected a string",
+            id="fields-not-a-string",
+        ),
         pytest.param(b"{not json", "BadJsonBody", "Could not parse request body as JSON", id="not-json"),
         pytest.param([], "BadJsonBody", "Request body must be a JSON object", id="not-an-object"),
     ],
@@ -289,7 +322,9 @@ def test_the_job_list_is_newest_first_and_filters_by_state_without_case(jobs):
     second = jobs.start()
     listed = jobs.list().json()["jobs"]
     assert [(job["id"], job["jobState"], job["dataTypeName"]) for job in listed] == [
-        (second, "Enqueued", "emailSend"), (first, "Completed", "emailSend")]
+        (second, "Enqueued", "emailSend"),
+        (first, "Completed", "emailSend"),
+    ]
     assert listed[1]["bytesExported"] == len(data_json(jobs.emu, "emailSend", **YEAR))
     assert "endTime" in listed[1] and "endTime" not in listed[0]
     assert [job["id"] for job in jobs.list(jobState="completed").json()["jobs"]] == [first]
@@ -307,7 +342,9 @@ def test_job_calls_share_one_request_per_second_and_a_429_says_when_to_retry(clo
         assert refused[0].headers["Retry-After"] == "1"
         assert refused[0].json() == {
             "msg": f"Exceeded rate limit for endpoint: /api/export/{job_id}/files, project: 8575",
-            "code": "RateLimitExceeded", "params": {}}
+            "code": "RateLimitExceeded",
+            "params": {},
+        }
         clock.now = 11.001  # strict window: a call exactly 1 s after the last is still inside it
         assert client.files_response(job_id).status_code == 200
         assert client.list().status_code == 429
@@ -359,7 +396,8 @@ def test_files_are_served_by_a_second_loopback_host(jobs):
     response = requests.get(url, timeout=10)
     assert response.status_code == 200 and response.headers["Content-Type"] == JSONL
     assert [(r.path, r.api_key_header, r.status) for r in jobs.emu.file_host_requests] == [
-        (f"/{job_id}/emailSend_{job_id}_00000.json", False, 200)]
+        (f"/{job_id}/emailSend_{job_id}_00000.json", False, 200)
+    ]
 
 
 def test_a_file_request_carrying_an_api_key_is_refused_and_recorded(jobs):
@@ -379,7 +417,8 @@ def test_a_file_url_past_its_expiry_is_403_request_has_expired_and_a_fresh_listi
     expired = requests.get(url, timeout=10)
     assert expired.status_code == 403
     assert b"<Code>AccessDenied</Code><Message>Request has expired</Message><Expires>1803.000</Expires>" in (
-        expired.content)
+        expired.content
+    )
     fresh = jobs.files(job_id)["files"][0]["url"]
     assert jobs.download(fresh).count(b"\n") > 0
 
@@ -398,7 +437,10 @@ def test_a_failed_job_fault_fails_the_first_matching_start_only(jobs):
     failed, retried = jobs.start(), jobs.start()
     states = {job_id: jobs.at(100.0, job_id) for job_id in (other, failed, retried)}
     assert [(states[j]["jobState"], len(states[j]["files"])) for j in (other, failed, retried)] == [
-        ("Completed", 4), ("Failed", 1), ("Completed", 4)]
+        ("Completed", 4),
+        ("Failed", 1),
+        ("Completed", 4),
+    ]
 
 
 def test_a_failed_job_fails_when_its_next_file_was_due(jobs):
@@ -410,8 +452,10 @@ def test_a_failed_job_fails_when_its_next_file_was_due(jobs):
 def test_a_truncated_export_keeps_its_first_files_and_halving_the_range_resolves_it(jobs):
     jobs.emu.inject(faults.truncated_export(longer_than_days=200, keep_files=1))
     whole = jobs.start()
-    halves = [jobs.start(startDateTime="2025-01-01 00:00:00", endDateTime="2025-07-02 00:00:00"),
-              jobs.start(startDateTime="2025-07-02 00:00:00", endDateTime="2026-01-01 00:00:00")]
+    halves = [
+        jobs.start(startDateTime="2025-01-01 00:00:00", endDateTime="2025-07-02 00:00:00"),
+        jobs.start(startDateTime="2025-07-02 00:00:00", endDateTime="2026-01-01 00:00:00"),
+    ]
     running, done = jobs.at(2.99, whole), jobs.at(100.0, whole)
     assert (running["jobState"], running["exportTruncated"]) == ("Running", False)
     assert (done["jobState"], done["exportTruncated"]) == ("Completed", True)
@@ -424,10 +468,17 @@ def test_a_truncated_export_keeps_its_first_files_and_halving_the_range_resolves
 def test_a_restarted_job_goes_back_to_enqueued_once_and_keeps_its_files(jobs):
     jobs.emu.inject(faults.restarted_job(after_files=1, seconds=5))
     job_id = jobs.start()
-    timeline = [(jobs.at(t, job_id)["jobState"], len(jobs.files(job_id)["files"])) for t in (3.0, 4.0, 8.99, 9.0,
-                                                                                          10.0, 14.0)]
-    assert timeline == [("Running", 1), ("Enqueued", 1), ("Enqueued", 1), ("Running", 1), ("Running", 2),
-                        ("Completed", 4)]
+    timeline = [
+        (jobs.at(t, job_id)["jobState"], len(jobs.files(job_id)["files"])) for t in (3.0, 4.0, 8.99, 9.0, 10.0, 14.0)
+    ]
+    assert timeline == [
+        ("Running", 1),
+        ("Enqueued", 1),
+        ("Enqueued", 1),
+        ("Running", 1),
+        ("Running", 2),
+        ("Completed", 4),
+    ]
 
 
 def test_file_drop_mid_body_cuts_one_download_after_n_lines(jobs):
@@ -467,8 +518,11 @@ def test_expiring_urls_after_n_seconds(jobs):
 def test_job_faults_can_be_injected_through_the_control_endpoint(jobs):
     spec = {"fault": "failed_job", "match": {"dataTypeName": "emailSend"}}
     injected = requests.post(f"{jobs.emu.url}/_emulator/faults", json=spec, timeout=10)
-    assert injected.json() == {"injected": "failed_job", "path": "/api/export/start",
-                               "match": {"dataTypeName": "emailSend"}}
+    assert injected.json() == {
+        "injected": "failed_job",
+        "path": "/api/export/start",
+        "match": {"dataTypeName": "emailSend"},
+    }
     assert jobs.at(100.0, jobs.start())["jobState"] == "Failed"
 
 
@@ -478,5 +532,12 @@ def test_control_endpoints_list_jobs_and_file_host_requests(jobs):
     listed = requests.get(f"{jobs.emu.url}/_emulator/jobs", timeout=10).json()
     logged = requests.get(f"{jobs.emu.url}/_emulator/file-host-requests", timeout=10).json()
     assert [(job["id"], job["state"], job["files_listed"]) for job in listed] == [(job_id, "Running", 1)]
-    assert logged == [{"method": "GET", "path": f"/{job_id}/emailSend_{job_id}_00000.json",
-                       "api_key_header": False, "key_seen": False, "status": 200}]
+    assert logged == [
+        {
+            "method": "GET",
+            "path": f"/{job_id}/emailSend_{job_id}_00000.json",
+            "api_key_header": False,
+            "key_seen": False,
+            "status": 200,
+        }
+    ]

@@ -62,7 +62,9 @@ def expected_user(raw: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
-def run(tmp_path: Path, *args: str, config: Mapping[str, Any], catalog: Any = None, state: Any = None) -> list[dict[str, Any]]:
+def run(
+    tmp_path: Path, *args: str, config: Mapping[str, Any], catalog: Any = None, state: Any = None
+) -> list[dict[str, Any]]:
     """One protocol command from `tmp_path`; its stdout messages (stdout must be JSON lines only)."""
     (tmp_path / "config.json").write_text(json.dumps(config))
     command = [CONSOLE_SCRIPT, *args, "--config", "config.json"]
@@ -78,11 +80,17 @@ def run(tmp_path: Path, *args: str, config: Mapping[str, Any], catalog: Any = No
 
 def a_catalog(names: list[str], sync_mode: str) -> dict[str, Any]:
     cursors = {"users": "profileUpdatedAt"}
-    return {"streams": [
-        {"stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
-         "sync_mode": sync_mode, "destination_sync_mode": "append", "cursor_field": [cursors.get(name, "createdAt")]}
-        for name in names
-    ]}
+    return {
+        "streams": [
+            {
+                "stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
+                "sync_mode": sync_mode,
+                "destination_sync_mode": "append",
+                "cursor_field": [cursors.get(name, "createdAt")],
+            }
+            for name in names
+        ]
+    }
 
 
 def records_by_stream(messages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -96,7 +104,8 @@ def records_by_stream(messages: list[dict[str, Any]]) -> dict[str, list[dict[str
 def final_states(messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {
         m["state"]["stream"]["stream_descriptor"]["name"]: m["state"]["stream"]["stream_state"]
-        for m in messages if m["type"] == "STATE"
+        for m in messages
+        if m["type"] == "STATE"
     }
 
 
@@ -113,7 +122,8 @@ def canonical(records: list[dict[str, Any]]) -> list[str]:
 def export_requests(emulator: Emulator) -> list[tuple[str, str, str]]:
     return [
         (r.params["dataTypeName"][0], r.params["startDateTime"][0], r.params["endDateTime"][0])
-        for r in emulator.requests if r.path == "/api/export/data.json"
+        for r in emulator.requests
+        if r.path == "/api/export/data.json"
     ]
 
 
@@ -136,7 +146,9 @@ def test_given_the_emulator_when_full_refresh_then_incremental_then_records_equa
 ) -> None:
     dataset: Dataset = emulator.dataset
     names = [*EXPORT_STREAMS, "users"]
-    expected = {name: [expected_event(raw) for raw in dataset.events[data_type]] for name, data_type in EXPORT_STREAMS.items()}
+    expected = {
+        name: [expected_event(raw) for raw in dataset.events[data_type]] for name, data_type in EXPORT_STREAMS.items()
+    }
     expected["users"] = [expected_user(raw) for raw in dataset.users]
 
     full_refresh = records_by_stream(run(tmp_path, "read", config=config, catalog=a_catalog(names, "full_refresh")))
@@ -152,8 +164,10 @@ def test_given_the_emulator_when_full_refresh_then_incremental_then_records_equa
     }
 
     emulator.clear_requests()
-    state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}}
-             for name, value in final_states(first).items()]
+    state = [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}}
+        for name, value in final_states(first).items()
+    ]
     second = run(tmp_path, "read", config=config, catalog=a_catalog(names, "incremental"), state=state)
     assert records_by_stream(second) == {}
     assert export_requests(emulator) == []
@@ -163,7 +177,9 @@ def test_given_a_body_dropped_mid_window_then_the_window_is_split_and_no_record_
     tmp_path: Path, emulator: Emulator, config: dict[str, Any]
 ) -> None:
     emulator.inject(faults.drop_mid_body(after_lines=3, times=1, match={"dataTypeName": "emailSend"}))
-    messages = run(tmp_path, "read", config={**config, "window_days": 365}, catalog=a_catalog(["email_send"], "incremental"))
+    messages = run(
+        tmp_path, "read", config={**config, "window_days": 365}, catalog=a_catalog(["email_send"], "incremental")
+    )
     records = without_event_ids(records_by_stream(messages)["email_send"])
     assert canonical(records) == canonical([expected_event(raw) for raw in emulator.dataset.events["emailSend"]])
     assert export_requests(emulator) == [
@@ -174,7 +190,9 @@ def test_given_a_body_dropped_mid_window_then_the_window_is_split_and_no_record_
     assert final_states(messages)["email_send"] == {"createdAt": "2026-01-01T00:00:00Z"}
 
 
-def test_given_discover_then_users_schema_has_the_projects_fields_renamed(discovered: dict[str, dict[str, Any]]) -> None:
+def test_given_discover_then_users_schema_has_the_projects_fields_renamed(
+    discovered: dict[str, dict[str, Any]],
+) -> None:
     streams = discovered
     properties = streams["users"]["json_schema"]["properties"]
     assert {"industry", "_industry", "offers", "_offers", "loyaltyPoints", "lastPurchaseDate"} <= set(properties)
@@ -189,10 +207,14 @@ def test_given_a_429_with_retry_after_then_the_window_is_asked_again_after_the_p
     tmp_path: Path, emulator: Emulator, config: dict[str, Any]
 ) -> None:
     emulator.inject(faults.rate_limited(retry_after=1, times=1, match={"dataTypeName": "purchase"}))
-    messages = run(tmp_path, "read", config={**config, "window_days": 365}, catalog=a_catalog(["purchase"], "incremental"))
+    messages = run(
+        tmp_path, "read", config={**config, "window_days": 365}, catalog=a_catalog(["purchase"], "incremental")
+    )
     records = without_event_ids(records_by_stream(messages)["purchase"])
     assert canonical(records) == canonical([expected_event(raw) for raw in emulator.dataset.events["purchase"]])
-    assert [(r.status, r.params["startDateTime"][0]) for r in emulator.requests if r.path == "/api/export/data.json"] == [
+    assert [
+        (r.status, r.params["startDateTime"][0]) for r in emulator.requests if r.path == "/api/export/data.json"
+    ] == [
         (429, "2025-01-01 00:00:00"),
         (200, "2025-01-01 00:00:00"),
     ]
@@ -204,14 +226,28 @@ def test_given_exports_waiting_on_the_throttle_then_the_rest_streams_are_read_me
     """Export partitions wait for the throttle inside worker threads; REST streams must not queue behind them."""
     names = list(discovered)
     emulator.clear_requests()
-    (tmp_path / "config.json").write_text(json.dumps({**config, "export_requests_per_minute": 1, "export_mode": "sync"}))
+    (tmp_path / "config.json").write_text(
+        json.dumps({**config, "export_requests_per_minute": 1, "export_mode": "sync"})
+    )
     (tmp_path / "catalog.json").write_text(json.dumps(a_catalog(names, "full_refresh")))
     reader = subprocess.Popen(
         [CONSOLE_SCRIPT, "read", "--config", "config.json", "--catalog", "catalog.json"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    rest_paths = {"/api/campaigns", "/api/channels", "/api/lists", "/api/lists/getUsers", "/api/messageTypes",
-                  "/api/templates", "/api/journeys", "/api/snippets", "/api/webhooks", "/api/users/getFields"}
+    rest_paths = {
+        "/api/campaigns",
+        "/api/channels",
+        "/api/lists",
+        "/api/lists/getUsers",
+        "/api/messageTypes",
+        "/api/templates",
+        "/api/journeys",
+        "/api/snippets",
+        "/api/webhooks",
+        "/api/users/getFields",
+    }
     try:
         deadline = time.monotonic() + 30
         while not rest_paths <= {r.path for r in emulator.requests} and time.monotonic() < deadline:

@@ -32,25 +32,37 @@ CATALOG = [*STREAMS, "users", "campaigns", "list_users"]
 @pytest.fixture(scope="module")
 def busy_emulator() -> Any:
     """400 emailSend and 250 emailOpen events, 50 users; rate limits off (this test is about correctness)."""
-    with Emulator(Dataset(seed=7, events_per_type={"emailSend": 400, "emailOpen": 250}, users=50), rate_limits={}) as emu:
+    with Emulator(
+        Dataset(seed=7, events_per_type={"emailSend": 400, "emailOpen": 250}, users=50), rate_limits={}
+    ) as emu:
         yield emu
 
 
 def a_config(emulator: Emulator, window_days: int = 365) -> dict[str, Any]:
     return {
-        "api_key": emulator.api_key, "start_date": "2025-01-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z",
-        "api_base_url": emulator.url, "window_days": window_days, "lookback_window": 0,
+        "api_key": emulator.api_key,
+        "start_date": "2025-01-01T00:00:00Z",
+        "end_date": "2026-01-01T00:00:00Z",
+        "api_base_url": emulator.url,
+        "window_days": window_days,
+        "lookback_window": 0,
         "export_requests_per_minute": 1000,
     }
 
 
 def export_urls(emulator: Emulator) -> list[tuple[tuple[str, str], ...]]:
-    return [tuple(sorted((key, values[0]) for key, values in r.params.items())) for r in emulator.requests if r.path == EXPORT]
+    return [
+        tuple(sorted((key, values[0]) for key, values in r.params.items()))
+        for r in emulator.requests
+        if r.path == EXPORT
+    ]
 
 
 def body_lines(emulator: Emulator, url: tuple[tuple[str, str], ...]) -> int:
     """How many records the emulator holds for one export URL (asked directly, faults cleared)."""
-    response = requests.get(f"{emulator.url}{EXPORT}", params=dict(url), headers={"Api-Key": emulator.api_key}, timeout=30)
+    response = requests.get(
+        f"{emulator.url}{EXPORT}", params=dict(url), headers={"Api-Key": emulator.api_key}, timeout=30
+    )
     response.raise_for_status()
     return len(response.text.splitlines())
 
@@ -86,7 +98,9 @@ def test_given_first_attempts_fail_and_long_bodies_are_cut_then_records_are_exac
 
     records = records_by_stream(faulty)
     for name, data_type in STREAMS.items():
-        assert canonical(without_event_ids(records[name])) == canonical([expected_event(raw) for raw in dataset.events[data_type]]), name
+        assert canonical(without_event_ids(records[name])) == canonical(
+            [expected_event(raw) for raw in dataset.events[data_type]]
+        ), name
     assert canonical(records["users"]) == canonical([expected_user(raw) for raw in dataset.users])
     assert sorted(record["id"] for record in records["campaigns"]) == sorted(c["id"] for c in dataset.campaigns)
     assert Counter(map(len, records.values())) == Counter(map(len, records_by_stream(clean).values()))

@@ -60,7 +60,11 @@ def a_config(emulator: Emulator, mode: str, **extra: Any) -> dict[str, Any]:
 
 
 def job_requests(emulator: Emulator) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in emulator.requests if r.path.startswith("/api/export/") and r.path != "/api/export/data.json"]
+    return [
+        (r.method, r.path)
+        for r in emulator.requests
+        if r.path.startswith("/api/export/") and r.path != "/api/export/data.json"
+    ]
 
 
 def email_sends(emulator: Emulator) -> list[str]:
@@ -123,7 +127,9 @@ def test_a_job_fault_still_gives_every_record_exactly_once(
     tmp_path: Path, jobs_emulator: Emulator, fault: Any, jobs: int
 ) -> None:
     jobs_emulator.inject(fault)
-    messages = run(tmp_path, "read", config=a_config(jobs_emulator, "jobs"), catalog=a_catalog(["email_send"], "incremental"))
+    messages = run(
+        tmp_path, "read", config=a_config(jobs_emulator, "jobs"), catalog=a_catalog(["email_send"], "incremental")
+    )
     records = records_by_stream(messages)["email_send"]
     ids = [record["_iterable_event_id"] for record in records]
     assert fault.hits >= 1
@@ -135,11 +141,16 @@ def test_a_job_fault_still_gives_every_record_exactly_once(
 
 def test_a_job_that_keeps_failing_falls_back_to_data_json(tmp_path: Path, jobs_emulator: Emulator) -> None:
     jobs_emulator.inject(faults.failed_job(after_files=0, times=None, match={"dataTypeName": "emailSend"}))
-    messages = run(tmp_path, "read", config=a_config(jobs_emulator, "jobs"), catalog=a_catalog(["email_send"], "incremental"))
+    messages = run(
+        tmp_path, "read", config=a_config(jobs_emulator, "jobs"), catalog=a_catalog(["email_send"], "incremental")
+    )
     assert canonical(without_ids(records_by_stream(messages)["email_send"])) == email_sends(jobs_emulator)
     assert [job.state for job in jobs_emulator.jobs()] == ["Failed"] * 3
-    windows = [(r.params["startDateTime"][0], r.params["endDateTime"][0]) for r in jobs_emulator.requests
-               if r.path == "/api/export/data.json" and "onlyFields" not in r.params]
+    windows = [
+        (r.params["startDateTime"][0], r.params["endDateTime"][0])
+        for r in jobs_emulator.requests
+        if r.path == "/api/export/data.json" and "onlyFields" not in r.params
+    ]
     assert windows[0][0] == "2025-01-01 00:00:00" and windows[-1][1] == "2026-01-01 00:00:00"
     assert all(earlier[1] == later[0] for earlier, later in itertools.pairwise(windows))
     assert final_states(messages)["email_send"] == {"createdAt": "2026-01-01T00:00:00Z"}
@@ -150,15 +161,23 @@ def test_a_stop_signal_cancels_the_jobs_the_sync_started_and_no_other(tmp_path: 
     slow = ExportJobSettings(time_scale=1.0, queue_seconds=0.0, startup_seconds=600.0)
     with Emulator(Dataset(seed=7), rate_limits={}, export_jobs=slow) as emu:
         foreign = requests.post(
-            f"{emu.url}/api/export/start", headers={"Api-Key": emu.api_key}, timeout=10,
-            json={"dataTypeName": "emailOpen", "outputFormat": "application/x-json-stream",
-                  "startDateTime": "2025-01-01 00:00:00", "endDateTime": "2026-01-01 00:00:00"},
+            f"{emu.url}/api/export/start",
+            headers={"Api-Key": emu.api_key},
+            timeout=10,
+            json={
+                "dataTypeName": "emailOpen",
+                "outputFormat": "application/x-json-stream",
+                "startDateTime": "2025-01-01 00:00:00",
+                "endDateTime": "2026-01-01 00:00:00",
+            },
         ).json()["jobId"]
         (tmp_path / "config.json").write_text(json.dumps(a_config(emu, "jobs")))
         (tmp_path / "catalog.json").write_text(json.dumps(a_catalog(["email_send", "purchase"], "incremental")))
         reader = subprocess.Popen(
             [CONSOLE_SCRIPT, "read", "--config", "config.json", "--catalog", "catalog.json"],
-            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60
         while len(emu.jobs()) < 3 and time.monotonic() < deadline:
@@ -178,7 +197,10 @@ def test_a_sync_killed_mid_read_resumes_from_its_state_without_a_gap(tmp_path: P
     (tmp_path / "catalog.json").write_text(json.dumps(a_catalog(names, "incremental")))
     reader = subprocess.Popen(
         [CONSOLE_SCRIPT, "read", "--config", "config.json", "--catalog", "catalog.json"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     killed: list[dict[str, Any]] = []
     assert reader.stdout is not None
@@ -189,8 +211,10 @@ def test_a_sync_killed_mid_read_resumes_from_its_state_without_a_gap(tmp_path: P
             reader.kill()  # kill -9 right after the first stream's state
             break
     reader.wait(30)
-    state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}}
-             for name, value in final_states(killed).items()]
+    state = [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}}
+        for name, value in final_states(killed).items()
+    ]
     resumed = run(tmp_path, "read", config=config, catalog=a_catalog(names, "incremental"), state=state)
     clean = run(tmp_path, "read", config=config, catalog=a_catalog(names, "incremental"))
     union = records_by_stream(killed)
@@ -205,7 +229,9 @@ def test_a_sync_killed_mid_read_resumes_from_its_state_without_a_gap(tmp_path: P
 def test_at_iterables_real_job_limit_no_job_call_is_answered_429(tmp_path: Path) -> None:
     with Emulator(Dataset(seed=7), rate_limits={"export_jobs": (1, 1.0)}, export_jobs=JOB_SETTINGS) as emu:
         config = {key: value for key, value in a_config(emu, "jobs").items() if key != "export_job_requests_per_second"}
-        messages = run(tmp_path, "read", config=config, catalog=a_catalog(["email_send", "purchase", "sms_send"], "incremental"))
+        messages = run(
+            tmp_path, "read", config=config, catalog=a_catalog(["email_send", "purchase", "sms_send"], "incremental")
+        )
         calls = [r for r in emu.requests if r.path.startswith("/api/export/") and r.path != "/api/export/data.json"]
         assert len(records_by_stream(messages)["email_send"]) == len(emu.dataset.events["emailSend"])
         assert len(calls) >= 9  # 3 starts and at least 2 listings per job

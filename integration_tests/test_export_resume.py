@@ -40,7 +40,9 @@ def test_given_a_sync_killed_after_a_window_when_resumed_then_it_starts_there_an
     with (tmp_path / "out.jsonl").open("wb") as out:
         reader = subprocess.Popen(
             [CONSOLE_SCRIPT, "read", "--config", "config.json", "--catalog", "catalog.json"],
-            cwd=tmp_path, stdout=out, stderr=subprocess.DEVNULL,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
         )
         try:
             deadline = time.monotonic() + 60

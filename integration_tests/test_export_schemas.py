@@ -16,8 +16,21 @@ from source_iterable.source import SourceIterable
 
 RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 REST_STREAMS = {
-    "campaigns", "campaigns_metrics", "campaigns_metrics_daily", "channels", "lists", "list_users", "message_types", "metadata", "templates",
-    "catalogs", "catalog_items", "journeys", "snippets", "webhooks", "user_fields",
+    "campaigns",
+    "campaigns_metrics",
+    "campaigns_metrics_daily",
+    "channels",
+    "lists",
+    "list_users",
+    "message_types",
+    "metadata",
+    "templates",
+    "catalogs",
+    "catalog_items",
+    "journeys",
+    "snippets",
+    "webhooks",
+    "user_fields",
 }
 # Fields each stream must declare whatever the data set: what the issue lists from Airbyte's schemas made from real
 # accounts, and the attribution fields Iterable sends with events.
@@ -27,8 +40,15 @@ REQUIRED = {
     "email_unsubscribe": {"emailListId"},
     "email_click": {"contentId"},
     "email_send_skip": {"contentId", "transactionalData"},
-    "users": {"devices", "ip", "itblInternal.emailDomain", "itblInternal.phoneCountry", "itblInternal.phoneType",
-              "itblInternal.isUnknownUser", "itblDS"},
+    "users": {
+        "devices",
+        "ip",
+        "itblInternal.emailDomain",
+        "itblInternal.phoneCountry",
+        "itblInternal.phoneType",
+        "itblInternal.isUnknownUser",
+        "itblDS",
+    },
 }
 
 
@@ -63,16 +83,26 @@ def export_read() -> Iterator[tuple[dict[str, Mapping[str, Any]], dict[str, list
     """Discovered schemas and the records of a full refresh of every export stream and users."""
     with Emulator(Dataset(seed=7), rate_limits={}) as emulator:
         config = {
-            "api_key": emulator.api_key, "start_date": "2025-01-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z",
-            "api_base_url": emulator.url, "window_days": 365, "export_requests_per_minute": 1000,
+            "api_key": emulator.api_key,
+            "start_date": "2025-01-01T00:00:00Z",
+            "end_date": "2026-01-01T00:00:00Z",
+            "api_base_url": emulator.url,
+            "window_days": 365,
+            "export_requests_per_minute": 1000,
         }
-        streams = [s for s in discover(SourceIterable(config=config), config).catalog.catalog.streams
-                   if s.name not in REST_STREAMS]
-        catalog = ConfiguredAirbyteCatalog(streams=[
-            ConfiguredAirbyteStream(stream=s, sync_mode=SyncMode.full_refresh,
-                                    destination_sync_mode=DestinationSyncMode.overwrite)
-            for s in streams
-        ])
+        streams = [
+            s
+            for s in discover(SourceIterable(config=config), config).catalog.catalog.streams
+            if s.name not in REST_STREAMS
+        ]
+        catalog = ConfiguredAirbyteCatalog(
+            streams=[
+                ConfiguredAirbyteStream(
+                    stream=s, sync_mode=SyncMode.full_refresh, destination_sync_mode=DestinationSyncMode.overwrite
+                )
+                for s in streams
+            ]
+        )
         output = read(SourceIterable(catalog=catalog, config=config), config, catalog)
     records: dict[str, list[Mapping[str, Any]]] = {s.name: [] for s in streams}
     for message in output.records:

@@ -21,7 +21,9 @@ from source_iterable.components.export_window import ExportWindowRetriever
 from source_iterable.components.jsonl import StrictJsonlDecoder
 from source_iterable.components.throttle import ExportThrottle
 
-YEAR = StreamSlice(partition={}, cursor_slice={"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-12-31T23:59:59Z"})
+YEAR = StreamSlice(
+    partition={}, cursor_slice={"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-12-31T23:59:59Z"}
+)
 
 
 @pytest.fixture
@@ -34,21 +36,37 @@ def a_retriever(emulator: Emulator, read_timeout: float, stall_deadline: str) ->
     """The manifest's export retriever, with the bounds a test can afford (the manifest: 240 s and PT5M)."""
     config = {"api_key": emulator.api_key}
     requester = HttpRequester(
-        name="email_send", url=f"{emulator.url}/api/export/data.json", config=config, parameters={},
-        http_method="GET", connect_timeout_in_seconds=1, read_timeout_in_seconds=read_timeout,
+        name="email_send",
+        url=f"{emulator.url}/api/export/data.json",
+        config=config,
+        parameters={},
+        http_method="GET",
+        connect_timeout_in_seconds=1,
+        read_timeout_in_seconds=read_timeout,
         authenticator=ApiKeyAuthenticator(
             request_option=RequestOption(inject_into=RequestOptionType.header, field_name="Api-Key", parameters={}),
             token_provider=InterpolatedStringTokenProvider(config=config, api_token=emulator.api_key, parameters={}),
-            config=config, parameters={},
+            config=config,
+            parameters={},
         ),
         error_handler=DefaultErrorHandler(
-            parameters={}, config=config, max_retries=0,
-            response_filters=[HttpResponseFilter(config=config, parameters={}, action="IGNORE", http_codes={400, 429, 500})],
+            parameters={},
+            config=config,
+            max_retries=0,
+            response_filters=[
+                HttpResponseFilter(config=config, parameters={}, action="IGNORE", http_codes={400, 429, 500})
+            ],
         ),
     )
     return ExportWindowRetriever(
-        requester=requester, decoder=StrictJsonlDecoder(parameters={}), config=config, parameters={},
-        name="email_send", primary_key="messageId", data_type="emailSend", stall_deadline=stall_deadline,
+        requester=requester,
+        decoder=StrictJsonlDecoder(parameters={}),
+        config=config,
+        parameters={},
+        name="email_send",
+        primary_key="messageId",
+        data_type="emailSend",
+        stall_deadline=stall_deadline,
         max_window="P365D",  # the year in one window (no probe): the test is about one stalled window
         throttle=ExportThrottle(limit=1000),
     )
@@ -75,6 +93,8 @@ def test_given_an_export_that_never_answers_then_the_stream_fails_within_seconds
 
 def test_given_a_stall_shorter_than_the_read_timeout_then_the_window_is_read_once(stalling_emulator: Emulator) -> None:
     stalling_emulator.inject(faults.stall(seconds=0.3, times=1))
-    records: list[Any] = list(a_retriever(stalling_emulator, read_timeout=5, stall_deadline="PT2S").read_records({}, YEAR))
+    records: list[Any] = list(
+        a_retriever(stalling_emulator, read_timeout=5, stall_deadline="PT2S").read_records({}, YEAR)
+    )
     assert len(records) == len(stalling_emulator.dataset.events["emailSend"])
     assert len([r for r in stalling_emulator.requests if r.path == "/api/export/data.json"]) == 1

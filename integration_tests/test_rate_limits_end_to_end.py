@@ -50,8 +50,12 @@ def scaled_manifest() -> dict[str, Any]:
 
 @pytest.fixture
 def strict_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    limits = {"export": (4, 60 / SCALE), "lists_getUsers": (5, 60 / SCALE), "campaigns_metrics": (10, 60 / SCALE),
-              "users_getFields": (3, 1.0)}
+    limits = {
+        "export": (4, 60 / SCALE),
+        "lists_getUsers": (5, 60 / SCALE),
+        "campaigns_metrics": (10, 60 / SCALE),
+        "users_getFields": (3, 1.0),
+    }
     monkeypatch.setattr(source, "load_manifest", scaled_manifest)
     # 1,500 campaigns: 14 URL-sized metrics batches; 8 lists; six export streams, one request each (two months).
     with Emulator(Dataset(seed=7, scale=2, campaigns=1500), rate_limits=limits) as emu:
@@ -60,12 +64,26 @@ def strict_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
 
 def test_given_strict_arrival_time_limits_then_a_sync_past_every_limit_gets_no_429(strict_emulator: Emulator) -> None:
     config = {
-        "api_key": strict_emulator.api_key, "start_date": "2025-01-01T00:00:00Z", "end_date": "2025-03-01T00:00:00Z",
-        "api_base_url": strict_emulator.url, "window_days": 60, "lookback_window": 0, "export_mode": "sync",
+        "api_key": strict_emulator.api_key,
+        "start_date": "2025-01-01T00:00:00Z",
+        "end_date": "2025-03-01T00:00:00Z",
+        "api_base_url": strict_emulator.url,
+        "window_days": 60,
+        "lookback_window": 0,
+        "export_mode": "sync",
     }
     builder = CatalogBuilder()
-    for name in ("campaigns_metrics", "list_users", "users", "email_send", "email_open", "email_click", "purchase",
-                 "custom_event", "user_fields"):
+    for name in (
+        "campaigns_metrics",
+        "list_users",
+        "users",
+        "email_send",
+        "email_open",
+        "email_click",
+        "purchase",
+        "custom_event",
+        "user_fields",
+    ):
         builder = builder.with_stream(name, SyncMode.full_refresh)
     catalog = builder.build()
     output = read(SourceIterable(catalog=catalog, config=config), config, catalog)

@@ -95,7 +95,9 @@ def row_counts(cache: Any, names: list[str]) -> dict[str, int]:
     return {name: len(cache[name]) for name in names}
 
 
-def test_pyairbyte_full_refresh_then_incremental_into_duckdb_has_every_row_once(airbyte: Any, emulator: Emulator) -> None:
+def test_pyairbyte_full_refresh_then_incremental_into_duckdb_has_every_row_once(
+    airbyte: Any, emulator: Emulator
+) -> None:
     assert CONSOLE_SCRIPT.is_file(), f"{CONSOLE_SCRIPT} is missing: run bash scripts/setup.sh"
     config = {
         "api_key": emulator.api_key,

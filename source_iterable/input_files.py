@@ -94,7 +94,7 @@ def _from_legacy(states: Mapping[str, Any], path: str) -> list[AirbyteStateMessa
         if not isinstance(stream_state, Mapping):
             raise config_error(
                 f"The state file {path} gives stream {name!r} the state {_kind_of(stream_state)}; a stream's state "
-                "is a JSON object such as {\"updatedAt\": 1704067200000}."
+                'is a JSON object such as {"updatedAt": 1704067200000}.'
             )
         stream = {"stream_descriptor": {"name": name}, "stream_state": dict(stream_state)}
         result.append(_load(path, {"type": "STREAM", "stream": stream}))
@@ -117,4 +117,3 @@ def _kind_of(value: Any) -> str:
 def _summary(error: Exception) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
     return text if len(text) <= 300 else text[:300] + "…"
-

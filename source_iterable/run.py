@@ -122,7 +122,9 @@ class IterableEntrypoint(AirbyteEntrypoint):
 
     @staticmethod
     def set_up_secret_filter(config: Any, connection_specification: Mapping[str, Any]) -> None:
-        update_secrets([form for secret in get_secrets(connection_specification, config) for form in secret_forms(secret)])
+        update_secrets(
+            [form for secret in get_secrets(connection_specification, config) for form in secret_forms(secret)]
+        )
 
     @staticmethod
     def validate_connection(source_spec: ConnectorSpecification, config: Any) -> None:

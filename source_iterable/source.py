@@ -85,6 +85,7 @@ class SourceIterable(ConcurrentDeclarativeSource):
     """Iterable source. Everything it does is in the manifest; this class loads it by absolute path, reads the
     command line's files strictly (input_files.py), rewrites the incoming state's cursor values to their cursor's
     form (state_values.py) and words the end-of-sync failure after its causes (`failed_sync`)."""
+
     """Iterable source. Everything it does is in the manifest; this class loads it by absolute path and, before a
     read, chooses each export stream's path (export/data.json or export jobs) for the sync."""
 
@@ -196,7 +197,8 @@ class SourceIterable(ConcurrentDeclarativeSource):
         config = self._config
         selected = {entry.stream.name: entry.sync_mode for entry in catalog.streams}
         exports = [
-            stream for stream in self._stream_configs(self._source_config)
+            stream
+            for stream in self._stream_configs(self._source_config)
             if stream.get("name") in selected
             and str((stream.get("retriever") or {}).get("class_name", "")).endswith("ExportWindowRetriever")
         ]

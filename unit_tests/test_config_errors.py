@@ -54,5 +54,17 @@ def test_given_a_missing_required_field_then_it_is_named() -> None:
 
 
 def test_given_a_conforming_config_then_there_is_no_violation() -> None:
-    assert spec_violation({**VALID, "region": "EU", "window_days": 7, "project_type": "hybrid",
-                           "campaign_metrics_lookback_days": 0, "campaign_metrics_daily_days": 365}, SPEC) is None
+    assert (
+        spec_violation(
+            {
+                **VALID,
+                "region": "EU",
+                "window_days": 7,
+                "project_type": "hybrid",
+                "campaign_metrics_lookback_days": 0,
+                "campaign_metrics_daily_days": 365,
+            },
+            SPEC,
+        )
+        is None
+    )

@@ -29,18 +29,28 @@ CATALOG = {
 GOOD = {"config.json": json.dumps(CONFIG), "catalog.json": json.dumps(CATALOG), "state.json": "[]"}
 
 
-def run_read(tmp_path: Path, files: dict[str, str | None], capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> tuple[int, list[dict[str, Any]], str]:
+def run_read(
+    tmp_path: Path, files: dict[str, str | None], capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> tuple[int, list[dict[str, Any]], str]:
     """`read` in this process with the given files (None: the file is absent); exit code, messages, raw output."""
     for name, content in {**GOOD, **files}.items():
         if content is not None:
             (tmp_path / name).write_text(content)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", ["source-iterable", "read", "--config", "config.json", "--catalog", "catalog.json", "--state", "state.json"])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["source-iterable", "read", "--config", "config.json", "--catalog", "catalog.json", "--state", "state.json"],
+    )
     with pytest.raises(SystemExit) as exit_info:
         run()
     captured = capsys.readouterr()
     output = captured.out + captured.err
-    return exit_info.value.code, [json.loads(line) for line in captured.out.splitlines() if line.startswith("{")], output
+    return (
+        exit_info.value.code,
+        [json.loads(line) for line in captured.out.splitlines() if line.startswith("{")],
+        output,
+    )
 
 
 BAD_FILES = [
@@ -50,7 +60,11 @@ BAD_FILES = [
         "The config file config.json is not valid JSON: Expecting property name enclosed in double quotes at line 1, column 17.",
         id="config-invalid-json",
     ),
-    pytest.param({"config.json": "[1]"}, "The config file config.json must hold a JSON object; it holds a list.", id="config-list"),
+    pytest.param(
+        {"config.json": "[1]"},
+        "The config file config.json must hold a JSON object; it holds a list.",
+        id="config-list",
+    ),
     pytest.param({"catalog.json": None}, "The catalog file catalog.json does not exist.", id="catalog-missing"),
     pytest.param(
         {"catalog.json": "{"},
@@ -81,7 +95,9 @@ BAD_FILES = [
         id="state-legacy-not-an-object",
     ),
     pytest.param(
-        {"state.json": '[{"type": "STREAM", "stream": {"stream_descriptor": {"name": "campaigns"}, "stream_state": {"updatedAt": "banana"}}}]'},
+        {
+            "state.json": '[{"type": "STREAM", "stream": {"stream_descriptor": {"name": "campaigns"}, "stream_state": {"updatedAt": "banana"}}}]'
+        },
         "The state of stream 'campaigns' has updatedAt \"banana\", which is not a date: give epoch milliseconds "
         "(1704067200000) or an ISO 8601 date-time (2024-01-01T00:00:00Z).",
         id="state-banana",
@@ -121,24 +137,42 @@ def test_given_a_directory_as_config_when_check_then_config_error_in_the_console
 
 def stream_states(messages: list[Any]) -> list[tuple[str, dict[str, Any]]]:
     dumped = [AirbyteStateMessageSerializer.dump(message) for message in messages]
-    return [(m["stream"]["stream_descriptor"]["name"], m["stream"]["stream_state"]) for m in dumped if m["type"] == "STREAM"]
+    return [
+        (m["stream"]["stream_descriptor"]["name"], m["stream"]["stream_state"]) for m in dumped if m["type"] == "STREAM"
+    ]
 
 
 @pytest.mark.parametrize(
     "state",
     [
         pytest.param(
-            {"type": "GLOBAL", "global": {"shared_state": {"x": 1}, "stream_states": [
-                {"stream_descriptor": {"name": "campaigns"}, "stream_state": {"updatedAt": 1}},
-                {"stream_descriptor": {"name": "email_send"}, "stream_state": {"createdAt": "2024-01-01T00:00:00Z"}},
-            ]}},
+            {
+                "type": "GLOBAL",
+                "global": {
+                    "shared_state": {"x": 1},
+                    "stream_states": [
+                        {"stream_descriptor": {"name": "campaigns"}, "stream_state": {"updatedAt": 1}},
+                        {
+                            "stream_descriptor": {"name": "email_send"},
+                            "stream_state": {"createdAt": "2024-01-01T00:00:00Z"},
+                        },
+                    ],
+                },
+            },
             id="global",
         ),
         pytest.param(
-            [{"type": "LEGACY", "data": {"campaigns": {"updatedAt": 1}, "email_send": {"createdAt": "2024-01-01T00:00:00Z"}}}],
+            [
+                {
+                    "type": "LEGACY",
+                    "data": {"campaigns": {"updatedAt": 1}, "email_send": {"createdAt": "2024-01-01T00:00:00Z"}},
+                }
+            ],
             id="legacy-message",
         ),
-        pytest.param({"campaigns": {"updatedAt": 1}, "email_send": {"createdAt": "2024-01-01T00:00:00Z"}}, id="legacy-object"),
+        pytest.param(
+            {"campaigns": {"updatedAt": 1}, "email_send": {"createdAt": "2024-01-01T00:00:00Z"}}, id="legacy-object"
+        ),
     ],
 )
 def test_given_global_or_legacy_state_when_read_state_then_one_stream_state_per_stream(
@@ -162,11 +196,12 @@ def test_given_an_empty_state_file_when_read_state_then_no_state(tmp_path: Path,
 def test_given_a_key_in_an_invalid_config_file_when_read_then_the_error_does_not_quote_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
 ) -> None:
-    code, _, output = run_read(tmp_path, {"config.json": '{"api_key": "secret-key-in-file" "start_date": 1}'}, capsys, monkeypatch)
+    code, _, output = run_read(
+        tmp_path, {"config.json": '{"api_key": "secret-key-in-file" "start_date": 1}'}, capsys, monkeypatch
+    )
 
     assert code == 1
     assert "secret-key-in-file" not in output
-
 
 
 def test_given_a_stream_failing_on_iterable_when_read_by_the_console_script_then_last_trace_keeps_system_error(
@@ -179,7 +214,10 @@ def test_given_a_stream_failing_on_iterable_when_read_by_the_console_script_then
 
     result = subprocess.run(
         [CONSOLE_SCRIPT, "read", "--config", "config.json", "--catalog", "catalog.json"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]

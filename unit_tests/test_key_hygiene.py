@@ -82,7 +82,8 @@ def test_given_a_key_echoed_by_a_400_when_discover_then_the_warning_masks_it(
     output = run(tmp_path, server, "discover")
 
     warnings = [
-        m["log"]["message"] for m in messages(output)
+        m["log"]["message"]
+        for m in messages(output)
         if m["type"] == "LOG" and m["log"]["level"] == "WARN" and "users/getFields failed" in m["log"]["message"]
     ]
     assert leaks(output) == []

@@ -105,7 +105,9 @@ def test_every_class_name_imports_from_the_components_package() -> None:
         ("/api/users/getFields", 3, "PT1.25S"),
     ],
 )
-def test_rest_budgets_are_iterables_published_limits_over_a_longer_interval(path: str, limit: int, interval: str) -> None:
+def test_rest_budgets_are_iterables_published_limits_over_a_longer_interval(
+    path: str, limit: int, interval: str
+) -> None:
     policies = [
         policy
         for policy in load_manifest()["api_budget"]["policies"]

@@ -97,11 +97,15 @@ def read_args(tmp_path: Path, window_days: int = 30) -> Namespace:
         "window_days": window_days,
         "export_requests_per_minute": 1000,
     }
-    catalog = {"streams": [{
-        "stream": {"name": "email_send", "json_schema": {}, "supported_sync_modes": ["incremental"]},
-        "sync_mode": "incremental",
-        "destination_sync_mode": "append",
-    }]}
+    catalog = {
+        "streams": [
+            {
+                "stream": {"name": "email_send", "json_schema": {}, "supported_sync_modes": ["incremental"]},
+                "sync_mode": "incremental",
+                "destination_sync_mode": "append",
+            }
+        ]
+    }
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
     return AirbyteEntrypoint.parse_args(
@@ -137,7 +141,8 @@ def sends(count: int) -> list[dict[str, Any]]:
     """`count` email sends, one every 20 minutes from START, a third with transactionalData, some null fields."""
     return [
         an_event(
-            (datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=20 * n)).strftime("%Y-%m-%dT%H:%M:%SZ"), n,
+            (datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=20 * n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            n,
             locale=None if n % 2 else "en-US",
             **({"transactionalData": json.dumps({"orderId": n})} if n % 3 == 0 else {}),
         )

@@ -24,33 +24,53 @@ def main() -> None:
     )
     parser.add_argument("--project-type", default="email", choices=PROJECT_TYPES)
     parser.add_argument(
-        "--template-times", default="date-time", choices=TEMPLATE_TIME_FORMS,
+        "--template-times",
+        default="date-time",
+        choices=TEMPLATE_TIME_FORMS,
         help="templates' createdAt/updatedAt: ISO-8601 (the API definition) or epoch ms (what real projects send)",
     )
     parser.add_argument("--events-per-type", type=int, default=None, help="override the number of events per type")
     parser.add_argument("--no-rate-limits", action="store_true", help="disable Iterable's rate limits")
-    parser.add_argument("--job-time-scale", type=float, default=1.0,
-                        help="multiply export jobs' queue and processing delays (e.g. 0.01)")
-    parser.add_argument("--job-file-bytes", type=int, default=ExportJobSettings.file_bytes,
-                        help="largest export-job file in bytes (default 10 MB)")
-    parser.add_argument("--job-state-spelling", choices=("Title", "lower"), default="Title",
-                        help="serve job states as Running or running")
     parser.add_argument(
-        "--fault", action="append", default=[],
-        help=f'a fault name ({", ".join(faults.FAULTS)}) with its defaults, or a'
+        "--job-time-scale",
+        type=float,
+        default=1.0,
+        help="multiply export jobs' queue and processing delays (e.g. 0.01)",
+    )
+    parser.add_argument(
+        "--job-file-bytes",
+        type=int,
+        default=ExportJobSettings.file_bytes,
+        help="largest export-job file in bytes (default 10 MB)",
+    )
+    parser.add_argument(
+        "--job-state-spelling",
+        choices=("Title", "lower"),
+        default="Title",
+        help="serve job states as Running or running",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        help=f"a fault name ({', '.join(faults.FAULTS)}) with its defaults, or a"
         ' JSON spec, e.g. \'{"fault": "drop_mid_body", "after_lines": 3, "times": 1}\' (repeatable)',
     )
     args = parser.parse_args()
     scale = int(args.scale) if args.scale.isdigit() else args.scale
     dataset = Dataset(
-        seed=args.seed, scale=scale, events_per_type=args.events_per_type, project_type=args.project_type,
+        seed=args.seed,
+        scale=scale,
+        events_per_type=args.events_per_type,
+        project_type=args.project_type,
         template_times=args.template_times,
     )
     job_settings = ExportJobSettings(
         time_scale=args.job_time_scale, file_bytes=args.job_file_bytes, state_spelling=args.job_state_spelling
     )
-    emulator = Emulator(dataset, rate_limits={} if args.no_rate_limits else None, port=args.port,
-                        export_jobs=job_settings)
+    emulator = Emulator(
+        dataset, rate_limits={} if args.no_rate_limits else None, port=args.port, export_jobs=job_settings
+    )
     for spec in args.fault:
         emulator.inject(faults.from_spec(json.loads(spec) if spec.lstrip().startswith("{") else {"fault": spec}))
     with emulator:

@@ -36,32 +36,73 @@ MESSAGE_MEDIUMS = ("Email", "Push", "InApp", "SMS")
 EMPTY_TEMPLATE_COMBOS = frozenset({("Base", "SMS"), ("Blast", "InApp"), ("Workflow", "Push")})
 
 CAMPAIGN_STATES = (
-    "Draft", "Ready", "Scheduled", "Running", "Finished", "Starting",
-    "Aborted", "Recurring", "Archived", "Recalling", "Recalled", "Finished",
+    "Draft",
+    "Ready",
+    "Scheduled",
+    "Running",
+    "Finished",
+    "Starting",
+    "Aborted",
+    "Recurring",
+    "Archived",
+    "Recalling",
+    "Recalled",
+    "Finished",
 )
 
 # Every export dataTypeName (iterable-api.md) with the family that decides its extra fields.
 DATA_TYPES: dict[str, str] = {
-    "emailSend": "send", "emailOpen": "email_open", "emailClick": "email_click",
-    "hostedUnsubscribeClick": "email_click", "emailComplaint": "email_bounce", "emailBounce": "email_bounce",
-    "emailSendSkip": "skip", "emailSubscribe": "subscription", "emailUnSubscribe": "subscription",
-    "pushSend": "send", "pushOpen": "push", "pushUninstall": "push", "pushBounce": "push_bounce",
+    "emailSend": "send",
+    "emailOpen": "email_open",
+    "emailClick": "email_click",
+    "hostedUnsubscribeClick": "email_click",
+    "emailComplaint": "email_bounce",
+    "emailBounce": "email_bounce",
+    "emailSendSkip": "skip",
+    "emailSubscribe": "subscription",
+    "emailUnSubscribe": "subscription",
+    "pushSend": "send",
+    "pushOpen": "push",
+    "pushUninstall": "push",
+    "pushBounce": "push_bounce",
     "pushSendSkip": "skip",
-    "inAppSend": "send", "inAppOpen": "in_app", "inAppClick": "in_app_click", "inAppClose": "in_app_close",
-    "inAppDelete": "in_app_delete", "inAppDelivery": "in_app", "inAppSendSkip": "skip", "inAppRecall": "in_app",
-    "inboxSession": "inbox_session", "inboxMessageImpression": "inbox_impression",
-    "smsSend": "sms_send", "smsBounce": "sms_bounce", "smsClick": "sms_click", "smsReceived": "sms_received",
-    "smsSendSkip": "skip", "smsUsageInfo": "sms_usage",
-    "webPushSend": "send", "webPushClick": "web_push_click", "webPushSendSkip": "skip",
-    "rcsSend": "sms_send", "rcsSendSkip": "skip",
-    "embeddedSend": "embedded", "embeddedSendSkip": "skip", "embeddedClick": "embedded_click",
-    "embeddedReceived": "embedded", "embeddedImpression": "embedded_impression",
+    "inAppSend": "send",
+    "inAppOpen": "in_app",
+    "inAppClick": "in_app_click",
+    "inAppClose": "in_app_close",
+    "inAppDelete": "in_app_delete",
+    "inAppDelivery": "in_app",
+    "inAppSendSkip": "skip",
+    "inAppRecall": "in_app",
+    "inboxSession": "inbox_session",
+    "inboxMessageImpression": "inbox_impression",
+    "smsSend": "sms_send",
+    "smsBounce": "sms_bounce",
+    "smsClick": "sms_click",
+    "smsReceived": "sms_received",
+    "smsSendSkip": "skip",
+    "smsUsageInfo": "sms_usage",
+    "webPushSend": "send",
+    "webPushClick": "web_push_click",
+    "webPushSendSkip": "skip",
+    "rcsSend": "sms_send",
+    "rcsSendSkip": "skip",
+    "embeddedSend": "embedded",
+    "embeddedSendSkip": "skip",
+    "embeddedClick": "embedded_click",
+    "embeddedReceived": "embedded",
+    "embeddedImpression": "embedded_impression",
     "embeddedSession": "embedded_session",
     "journeyExit": "journey_exit",
-    "whatsAppSend": "sms_send", "whatsAppSendSkip": "skip", "whatsAppBounce": "sms_bounce",
-    "whatsAppClick": "sms_click", "whatsAppReceived": "sms_received", "whatsAppSeen": "sms_send",
+    "whatsAppSend": "sms_send",
+    "whatsAppSendSkip": "skip",
+    "whatsAppBounce": "sms_bounce",
+    "whatsAppClick": "sms_click",
+    "whatsAppReceived": "sms_received",
+    "whatsAppSeen": "sms_send",
     "whatsAppUsageInfo": "sms_usage",
-    "purchase": "purchase", "customEvent": "custom_event",
+    "purchase": "purchase",
+    "customEvent": "custom_event",
 }
 # Spellings the export API also accepts for a type (both are seen in the wild).
 DATA_TYPE_ALIASES = {"emailUnsubscribe": "emailUnSubscribe"}
@@ -122,9 +163,21 @@ USER_FIELD_TYPES: dict[str, str] = {
 HYBRID_USER_FIELD_TYPES = {"itblUserId": "string"}
 
 METRIC_COLUMNS = (
-    "id", "Average Order Value", "Purchases", "Revenue", "Total Email Sends", "Unique Email Opens (filtered)",
-    "Total Email Opens", "Unique Email Clicks", "Total Email Bounced", "Total Unsubscribes",
-    "Purchases / M (Email)", "Total Push Sends", "Total SMS Sent", "Total In-App Sent", "Total Web Push Send",
+    "id",
+    "Average Order Value",
+    "Purchases",
+    "Revenue",
+    "Total Email Sends",
+    "Unique Email Opens (filtered)",
+    "Total Email Opens",
+    "Unique Email Clicks",
+    "Total Email Bounced",
+    "Total Unsubscribes",
+    "Purchases / M (Email)",
+    "Total Push Sends",
+    "Total SMS Sent",
+    "Total In-App Sent",
+    "Total Web Push Send",
 )
 
 _CITIES = ("Berlin", "Lisbon", "Austin", "Osaka", "Toronto", "Nairobi")
@@ -176,7 +229,7 @@ def _mix(*values: int) -> int:
 
 
 def _stable_number(text: str) -> int:
-    return sum((ord(char) * 131 ** position) for position, char in enumerate(text)) & _MASK
+    return sum((ord(char) * 131**position) for position, char in enumerate(text)) & _MASK
 
 
 class EventTable(Sequence):
@@ -446,8 +499,15 @@ def _purchase(record: dict, h: int, index: int, ds: Dataset) -> None:
     price = round(5 + (h % 9000) / 100, 2)
     record["id"] = f"purchase-{h % 1000000:06d}-{index}"
     record["items"] = [
-        {"id": f"sku-{h % 97}", "sku": f"sku-{h % 97}", "name": f"Product {h % 97}", "price": price,
-         "quantity": quantity, "categories": ["shoes"], "dataFields": {"color": "red"}},
+        {
+            "id": f"sku-{h % 97}",
+            "sku": f"sku-{h % 97}",
+            "name": f"Product {h % 97}",
+            "price": price,
+            "quantity": quantity,
+            "categories": ["shoes"],
+            "dataFields": {"color": "red"},
+        },
     ]
     record["total"] = round(price * quantity, 2)
     _attribution(record, h, index, ds)
@@ -457,8 +517,12 @@ def _purchase(record: dict, h: int, index: int, ds: Dataset) -> None:
 def _custom_event(record: dict, h: int, index: int, ds: Dataset) -> None:
     record["eventName"] = _EVENT_NAMES[h % len(_EVENT_NAMES)]
     record["eventUpdatedAt"] = record["createdAt"]
-    record["dataFields"] = {"productId": f"sku-{h % 97}", "price": round((h % 10000) / 100, 2),
-                            "tags": ["a", "b"][: 1 + h % 2], "context": {"screen": "home"}}
+    record["dataFields"] = {
+        "productId": f"sku-{h % 97}",
+        "price": round((h % 10000) / 100, 2),
+        "tags": ["a", "b"][: 1 + h % 2],
+        "context": {"screen": "home"},
+    }
     _attribution(record, h, index, ds)
 
 
@@ -476,14 +540,32 @@ def _attribution(record: dict, h: int, index: int, ds: Dataset) -> None:
 
 
 _FAMILY_FIELDS = {
-    "send": _send, "email_open": _email_open, "email_click": _email_click, "email_bounce": _email_bounce,
-    "skip": _skip, "subscription": _subscription, "push": _push, "push_bounce": _push_bounce,
-    "in_app": _in_app, "in_app_click": _in_app_click, "in_app_close": _in_app_close,
-    "in_app_delete": _in_app_delete, "inbox_session": _inbox_session, "inbox_impression": _inbox_impression,
-    "sms_send": _sms_send, "sms_bounce": _sms_bounce, "sms_click": _sms_click, "sms_received": _sms_received,
-    "sms_usage": _sms_usage, "web_push_click": _web_push_click, "embedded": _embedded,
-    "embedded_click": _embedded_click, "embedded_impression": _embedded_impression,
-    "embedded_session": _embedded_session, "journey_exit": _journey_exit, "purchase": _purchase,
+    "send": _send,
+    "email_open": _email_open,
+    "email_click": _email_click,
+    "email_bounce": _email_bounce,
+    "skip": _skip,
+    "subscription": _subscription,
+    "push": _push,
+    "push_bounce": _push_bounce,
+    "in_app": _in_app,
+    "in_app_click": _in_app_click,
+    "in_app_close": _in_app_close,
+    "in_app_delete": _in_app_delete,
+    "inbox_session": _inbox_session,
+    "inbox_impression": _inbox_impression,
+    "sms_send": _sms_send,
+    "sms_bounce": _sms_bounce,
+    "sms_click": _sms_click,
+    "sms_received": _sms_received,
+    "sms_usage": _sms_usage,
+    "web_push_click": _web_push_click,
+    "embedded": _embedded,
+    "embedded_click": _embedded_click,
+    "embedded_impression": _embedded_impression,
+    "embedded_session": _embedded_session,
+    "journey_exit": _journey_exit,
+    "purchase": _purchase,
     "custom_event": _custom_event,
 }
 
@@ -601,20 +683,30 @@ class Dataset:
         types = []
         for offset, (name, channel_id) in enumerate(zip(names, channel_ids, strict=True)):
             created = self._moment(rng, 0, 60)
-            types.append({
-                "id": 2201 + offset, "name": name, "channelId": channel_id,
-                "createdAt": epoch_ms(created), "updatedAt": epoch_ms(created + timedelta(days=rng.randint(0, 90))),
-                "subscriptionPolicy": "OptOut" if offset != 2 else "OptIn",
-                "frequencyCap": {"days": 7, "messages": 3} if offset == 1 else None,
-                "rateLimitPerMinute": 1000 if offset == 3 else None,
-            })
+            types.append(
+                {
+                    "id": 2201 + offset,
+                    "name": name,
+                    "channelId": channel_id,
+                    "createdAt": epoch_ms(created),
+                    "updatedAt": epoch_ms(created + timedelta(days=rng.randint(0, 90))),
+                    "subscriptionPolicy": "OptOut" if offset != 2 else "OptIn",
+                    "frequencyCap": {"days": 7, "messages": 3} if offset == 1 else None,
+                    "rateLimitPerMinute": 1000 if offset == 3 else None,
+                }
+            )
         return types
 
     def _make_lists(self, rng: random.Random, count: int) -> list[dict[str, Any]]:
         kinds = ("Standard", "Dynamic", "Suppression", "Standard")
         return [
-            {"id": 3301 + i, "name": f"List {i + 1}", "createdAt": epoch_ms(self._moment(rng)),
-             "listType": kinds[i % len(kinds)], "description": None if i % 2 else f"Audience {i + 1}"}
+            {
+                "id": 3301 + i,
+                "name": f"List {i + 1}",
+                "createdAt": epoch_ms(self._moment(rng)),
+                "listType": kinds[i % len(kinds)],
+                "description": None if i % 2 else f"Audience {i + 1}",
+            }
             for i in range(count)
         ]
 
@@ -631,14 +723,20 @@ class Dataset:
                         days=rng.randint(0, 60), seconds=rng.randint(1, 999), milliseconds=next_id % 7 * 125
                     )
                     wire_time = iso_time if self.template_times == "date-time" else epoch_ms
-                    templates.append({
-                        "templateId": next_id, "name": f"{template_type} {medium} #{next_id}",
-                        "createdAt": wire_time(created),
-                        "updatedAt": wire_time(updated),
-                        "creatorUserId": "designer@example.com", "messageTypeId": 2201 + rng.randint(0, 3),
-                        "campaignId": None, "clientTemplateId": f"client-{next_id}" if next_id % 2 else None,
-                        "templateType": template_type, "messageMedium": medium,
-                    })
+                    templates.append(
+                        {
+                            "templateId": next_id,
+                            "name": f"{template_type} {medium} #{next_id}",
+                            "createdAt": wire_time(created),
+                            "updatedAt": wire_time(updated),
+                            "creatorUserId": "designer@example.com",
+                            "messageTypeId": 2201 + rng.randint(0, 3),
+                            "campaignId": None,
+                            "clientTemplateId": f"client-{next_id}" if next_id % 2 else None,
+                            "templateType": template_type,
+                            "messageMedium": medium,
+                        }
+                    )
                     next_id += 1
         return templates
 
@@ -651,8 +749,11 @@ class Dataset:
             created = self._moment(rng, 0, 250)
             started = created + timedelta(days=rng.randint(1, 30))
             campaign = {
-                "id": self._campaign_id_base + i, "name": f"Campaign {i + 1}", "campaignState": state,
-                "type": template["templateType"], "messageMedium": template["messageMedium"],
+                "id": self._campaign_id_base + i,
+                "name": f"Campaign {i + 1}",
+                "campaignState": state,
+                "type": template["templateType"],
+                "messageMedium": template["messageMedium"],
                 "createdAt": epoch_ms(created),
                 "updatedAt": epoch_ms(
                     created + timedelta(days=rng.randint(0, 100), seconds=rng.randint(1, 999), milliseconds=i % 4 * 250)
@@ -664,7 +765,8 @@ class Dataset:
                     if state in ("Finished", "Aborted", "Recalled")
                     else None
                 ),
-                "createdByUserId": "marketer@example.com", "updatedByUserId": "marketer@example.com",
+                "createdByUserId": "marketer@example.com",
+                "updatedByUserId": "marketer@example.com",
                 "templateId": template["templateId"],
                 "recurringCampaignId": self._campaign_id_base if state == "Recurring" else None,
                 "workflowId": 600001 + i % 5 if template["templateType"] == "Triggered" else None,
@@ -695,52 +797,93 @@ class Dataset:
                 ended = None
                 started = EXPORT_END + (timedelta(days=2) if state == "Scheduled" else -timedelta(days=1 + i % 60))
             created = started - timedelta(days=3)
-            campaigns.append({
-                "id": self._campaign_id_base + i, "name": f"Campaign {i + 1}", "campaignState": state,
-                "type": template["templateType"], "messageMedium": template["messageMedium"],
-                "createdAt": epoch_ms(created),
-                "updatedAt": epoch_ms((ended or created) + timedelta(hours=1)),
-                "startAt": epoch_ms(started) if state != "Draft" else None,
-                "endedAt": epoch_ms(ended) if ended is not None and state != "Draft" else None,
-                "createdByUserId": "marketer@example.com", "updatedByUserId": "marketer@example.com",
-                "templateId": template["templateId"], "recurringCampaignId": None, "workflowId": None,
-                "listIds": [self.lists[i % len(self.lists)]["id"]], "suppressionListIds": [], "labels": [],
-                "sendSize": None,
-            })
+            campaigns.append(
+                {
+                    "id": self._campaign_id_base + i,
+                    "name": f"Campaign {i + 1}",
+                    "campaignState": state,
+                    "type": template["templateType"],
+                    "messageMedium": template["messageMedium"],
+                    "createdAt": epoch_ms(created),
+                    "updatedAt": epoch_ms((ended or created) + timedelta(hours=1)),
+                    "startAt": epoch_ms(started) if state != "Draft" else None,
+                    "endedAt": epoch_ms(ended) if ended is not None and state != "Draft" else None,
+                    "createdByUserId": "marketer@example.com",
+                    "updatedByUserId": "marketer@example.com",
+                    "templateId": template["templateId"],
+                    "recurringCampaignId": None,
+                    "workflowId": None,
+                    "listIds": [self.lists[i % len(self.lists)]["id"]],
+                    "suppressionListIds": [],
+                    "labels": [],
+                    "sendSize": None,
+                }
+            )
         return campaigns
 
     def _make_journeys(self, rng: random.Random, count: int) -> list[dict[str, Any]]:
         journeys = []
         for i in range(count):
             created = self._moment(rng, 0, 300)
-            journeys.append({
-                "id": 600001 + i, "name": f"Journey {i + 1}", "description": f"Flow {i + 1}" if i % 3 else None,
-                "enabled": i % 4 != 0, "isArchived": False, "journeyType": "Published" if i % 5 else "Draft",
-                "triggerEventNames": ["customEvent:addedToCart"] if i % 2 else [],
-                "createdAt": epoch_ms(created), "updatedAt": epoch_ms(created + timedelta(days=rng.randint(0, 40))),
-                "creatorUserId": "marketer@example.com", "lifetimeLimit": None, "simultaneousLimit": 1,
-            })
+            journeys.append(
+                {
+                    "id": 600001 + i,
+                    "name": f"Journey {i + 1}",
+                    "description": f"Flow {i + 1}" if i % 3 else None,
+                    "enabled": i % 4 != 0,
+                    "isArchived": False,
+                    "journeyType": "Published" if i % 5 else "Draft",
+                    "triggerEventNames": ["customEvent:addedToCart"] if i % 2 else [],
+                    "createdAt": epoch_ms(created),
+                    "updatedAt": epoch_ms(created + timedelta(days=rng.randint(0, 40))),
+                    "creatorUserId": "marketer@example.com",
+                    "lifetimeLimit": None,
+                    "simultaneousLimit": 1,
+                }
+            )
         return journeys
 
     def _make_snippets(self, rng: random.Random, count: int) -> list[dict[str, Any]]:
         snippets = []
         for i in range(count):
             created = self._moment(rng, 0, 300)
-            snippets.append({
-                "id": 700001 + i, "name": f"footer_{i + 1}", "content": f"<p>Footer {{{{name}}}} {i + 1}</p>",
-                "description": None if i % 2 else "Shared footer", "variables": ["name"],
-                "createdAt": iso_time(created),
-                "updatedAt": iso_time(created + timedelta(days=rng.randint(0, 40), milliseconds=i % 3 * 250)),
-                "createdBy": "designer@example.com", "updatedBy": "designer@example.com",
-            })
+            snippets.append(
+                {
+                    "id": 700001 + i,
+                    "name": f"footer_{i + 1}",
+                    "content": f"<p>Footer {{{{name}}}} {i + 1}</p>",
+                    "description": None if i % 2 else "Shared footer",
+                    "variables": ["name"],
+                    "createdAt": iso_time(created),
+                    "updatedAt": iso_time(created + timedelta(days=rng.randint(0, 40), milliseconds=i % 3 * 250)),
+                    "createdBy": "designer@example.com",
+                    "updatedBy": "designer@example.com",
+                }
+            )
         return snippets
 
     def _make_webhooks(self) -> list[dict[str, Any]]:
         return [
-            {"id": 800001, "endpoint": "https://hooks.example.com/iterable", "enabled": True, "authType": "NoAuth",
-             "blastSendEnabled": True, "triggeredSendEnabled": False, "channelIds": [1101], "messageTypeIds": [2201]},
-            {"id": 800002, "endpoint": "https://hooks.example.com/orders", "enabled": False, "authType": "Basic",
-             "blastSendEnabled": False, "triggeredSendEnabled": True, "channelIds": [], "messageTypeIds": []},
+            {
+                "id": 800001,
+                "endpoint": "https://hooks.example.com/iterable",
+                "enabled": True,
+                "authType": "NoAuth",
+                "blastSendEnabled": True,
+                "triggeredSendEnabled": False,
+                "channelIds": [1101],
+                "messageTypeIds": [2201],
+            },
+            {
+                "id": 800002,
+                "endpoint": "https://hooks.example.com/orders",
+                "enabled": False,
+                "authType": "Basic",
+                "blastSendEnabled": False,
+                "triggeredSendEnabled": True,
+                "channelIds": [],
+                "messageTypeIds": [],
+            },
         ]
 
     def _make_catalogs(self, rng: random.Random, factor: int) -> tuple[list[dict], dict[str, list[dict]]]:
@@ -755,11 +898,15 @@ class Dataset:
                     if name == "products"
                     else {"city": _CITIES[i % len(_CITIES)], "location": {"lat": 30.0 + i, "lon": -97.0 - i}}
                 )
-                items[name].append({
-                    "catalogName": name, "itemId": f"{name[:-1]}-{i + 1:03d}",
-                    "lastModified": iso_time(self._moment(rng) + timedelta(milliseconds=i % 5 * 200)),
-                    "size": len(json.dumps(value)), "value": value,
-                })
+                items[name].append(
+                    {
+                        "catalogName": name,
+                        "itemId": f"{name[:-1]}-{i + 1:03d}",
+                        "lastModified": iso_time(self._moment(rng) + timedelta(milliseconds=i % 5 * 200)),
+                        "size": len(json.dumps(value)),
+                        "value": value,
+                    }
+                )
         return catalogs, items
 
     def _make_metadata(self, rng: random.Random) -> dict[str, dict[str, dict[str, Any]]]:
@@ -768,8 +915,9 @@ class Dataset:
             "store_hours": {
                 day: {"open": "09:00", "close": "18:00" if i < 5 else "14:00"} for i, day in enumerate(days)
             },
-            "feature_flags": {f"flag_{i}": {"enabled": bool(rng.randint(0, 1)), "rollout": rng.randint(0, 100)}
-                              for i in range(3)},
+            "feature_flags": {
+                f"flag_{i}": {"enabled": bool(rng.randint(0, 1)), "rollout": rng.randint(0, 100)} for i in range(3)
+            },
         }
 
     # ------------------------------------------------------------------ campaign metrics
@@ -805,8 +953,16 @@ class Dataset:
         sends = h % 200
         purchases = (h >> 12) % 4
         return {
-            "sends": sends, "unique_opens": sends // 3, "opens": sends // 2, "clicks": sends // 10, "bounced": (h >> 8) % 3, "unsubscribes": (h >> 10) % 2, "purchases": purchases,
-            "revenue_cents": purchases * ((h >> 16) % 9000 + 1000), "push": (h >> 30) % 50, "sms": (h >> 36) % 20,
+            "sends": sends,
+            "unique_opens": sends // 3,
+            "opens": sends // 2,
+            "clicks": sends // 10,
+            "bounced": (h >> 8) % 3,
+            "unsubscribes": (h >> 10) % 2,
+            "purchases": purchases,
+            "revenue_cents": purchases * ((h >> 16) % 9000 + 1000),
+            "push": (h >> 30) % 50,
+            "sms": (h >> 36) % 20,
         }
 
     def campaign_metrics_row(self, campaign_id: int, start: date | None, end: date | None) -> dict[str, str] | None:
@@ -816,8 +972,18 @@ class Dataset:
         if index is None:
             return None
         totals = dict.fromkeys(
-            ("sends", "unique_opens", "opens", "clicks", "bounced", "unsubscribes", "purchases", "revenue_cents",
-             "push", "sms"),
+            (
+                "sends",
+                "unique_opens",
+                "opens",
+                "clicks",
+                "bounced",
+                "unsubscribes",
+                "purchases",
+                "revenue_cents",
+                "push",
+                "sms",
+            ),
             0,
         )
         activity = self.campaign_activity(campaign_id)
@@ -882,11 +1048,16 @@ class Dataset:
             if self.project_type != "email" and "email" not in user and "userId" not in user:
                 user["itblInternal"]["isUnknownUser"] = True
             if i % 4 == 2:
-                user["devices"] = [{
-                    "token": f"{_mix(self.seed, i, 3):016x}", "platform": ("APNS", "GCM")[i % 2],
-                    "applicationName": "com.example.app", "endpointEnabled": True,
-                    "notificationsEnabled": i % 8 != 2, "dataFields": {"appBuild": "412"},
-                }]
+                user["devices"] = [
+                    {
+                        "token": f"{_mix(self.seed, i, 3):016x}",
+                        "platform": ("APNS", "GCM")[i % 2],
+                        "applicationName": "com.example.app",
+                        "endpointEnabled": True,
+                        "notificationsEnabled": i % 8 != 2,
+                        "dataFields": {"appBuild": "412"},
+                    }
+                ]
             if i % 5 == 0:
                 user["ip"] = f"198.51.100.{i % 250 + 1}"
             if i % 6 == 1:
@@ -908,8 +1079,9 @@ class Dataset:
             if i % 3 != 2:
                 user["location"] = {"lat": round(rng.uniform(-60, 60), 4), "lon": round(rng.uniform(-150, 150), 4)}
             if i % 4 == 1:
-                user["orders"] = [{"orderId": f"ord-{i}-{k}", "amount": round(rng.uniform(5, 300), 2)}
-                                  for k in range(1 + i % 3)]
+                user["orders"] = [
+                    {"orderId": f"ord-{i}-{k}", "amount": round(rng.uniform(5, 300), 2)} for k in range(1 + i % 3)
+                ]
             # Case-colliding field names, as real projects accumulate them.
             if i % 3 != 1:
                 user["Industry"] = _INDUSTRIES[i % len(_INDUSTRIES)]

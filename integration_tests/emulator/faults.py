@@ -113,7 +113,10 @@ def rate_limited(
 
 
 def stall(
-    path: str = EXPORT_PATH, seconds: float = 2.0, times: int | None = 1, match: Mapping[str, str] | None = None,
+    path: str = EXPORT_PATH,
+    seconds: float = 2.0,
+    times: int | None = 1,
+    match: Mapping[str, str] | None = None,
     wait: Callable[[float], Any] | None = None,
 ) -> Fault:
     """Wait `seconds` before the first byte of the response (the emulator's stop interrupts the wait)."""
@@ -126,8 +129,12 @@ def stall(
 
 
 def drop_mid_body(
-    path: str = EXPORT_PATH, after_lines: int = 3, times: int | None = 1, match: Mapping[str, str] | None = None,
-    partial_line: bool = True, cut_only_longer: bool = False,
+    path: str = EXPORT_PATH,
+    after_lines: int = 3,
+    times: int | None = 1,
+    match: Mapping[str, str] | None = None,
+    partial_line: bool = True,
+    cut_only_longer: bool = False,
 ) -> Fault:
     """Send `after_lines` complete lines (plus the first half of the next one), then drop the connection.
 
@@ -144,8 +151,11 @@ def drop_mid_body(
 
 
 def malformed_line(
-    path: str = EXPORT_PATH, after_lines: int = 1, line: bytes = b'{"createdAt": "2025-03-04 05:06:07 +00:00", "em\n',
-    times: int | None = 1, match: Mapping[str, str] | None = None,
+    path: str = EXPORT_PATH,
+    after_lines: int = 1,
+    line: bytes = b'{"createdAt": "2025-03-04 05:06:07 +00:00", "em\n',
+    times: int | None = 1,
+    match: Mapping[str, str] | None = None,
 ) -> Fault:
     """Insert a line that is not valid JSON after `after_lines` good lines."""
 
@@ -212,9 +222,7 @@ def truncated_export(
 ) -> JobFault:
     """A job whose range is longer than `longer_than_days` keeps only its first `keep_files` files and reports
     `exportTruncated: true` once Completed (Iterable's 100 GB cap), so halving the range resolves it."""
-    return JobFault(
-        "truncated_export", "start", {"keep_files": keep_files}, dict(match or {}), times, longer_than_days
-    )
+    return JobFault("truncated_export", "start", {"keep_files": keep_files}, dict(match or {}), times, longer_than_days)
 
 
 def restarted_job(
@@ -223,8 +231,11 @@ def restarted_job(
     """A running job goes back to `Enqueued` after `after_files` files for `seconds` (time-scaled), then runs on
     from where it stopped (the swagger: "the job maintains progress")."""
     return JobFault(
-        "restarted_job", "start", {"restart_after_files": after_files, "restart_seconds": seconds},
-        dict(match or {}), times,
+        "restarted_job",
+        "start",
+        {"restart_after_files": after_files, "restart_seconds": seconds},
+        dict(match or {}),
+        times,
     )
 
 

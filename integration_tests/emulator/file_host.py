@@ -88,10 +88,17 @@ class FileHost:
         api_key_header = any(name.lower() == "api-key" for name in headers)
         seen = raw_path + "\n" + "\n".join(f"{name}: {value}" for name, value in headers.items())
         response = self._answer(method, raw_path, api_key_header)
-        self.requests.append(FileHostRequest(
-            method, urlsplit(raw_path).path, api_key_header, any(secret in seen for secret in self._secrets),
-            response.status, time.time(), self.jobs.now(),
-        ))
+        self.requests.append(
+            FileHostRequest(
+                method,
+                urlsplit(raw_path).path,
+                api_key_header,
+                any(secret in seen for secret in self._secrets),
+                response.status,
+                time.time(),
+                self.jobs.now(),
+            )
+        )
         return response
 
     def _answer(self, method: str, raw_path: str, api_key_header: bool) -> Response:
@@ -121,11 +128,17 @@ class FileHost:
         if file is None:
             return _s3_error("NoSuchKey", "The specified key does not exist.", 404)
         self.jobs.count("files_served")
-        response = Response(200, _read(file.path), content_type="application/x-json-stream",
-                            headers={"Content-Length": str(file.size)})
-        fault = self._claim_fault(FILE_HOST, {
-            "dataTypeName": [self.jobs.data_type_of(job_id)], "jobId": [job_id], "file": [name],
-        })
+        response = Response(
+            200, _read(file.path), content_type="application/x-json-stream", headers={"Content-Length": str(file.size)}
+        )
+        fault = self._claim_fault(
+            FILE_HOST,
+            {
+                "dataTypeName": [self.jobs.data_type_of(job_id)],
+                "jobId": [job_id],
+                "file": [name],
+            },
+        )
         return fault.apply(lambda: response) if fault else response
 
 

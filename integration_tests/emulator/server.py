@@ -34,8 +34,7 @@ from .responses import BadRequest, Response, error_response, json_response
 # Iterable rejects request URIs (path and query) longer than this, with an HTML body.
 MAX_URI_LENGTH = 2048
 _URI_TOO_LONG = (
-    b"<html><head><title>414 Request-URI Too Large</title></head>"
-    b"<body><h1>414 Request-URI Too Large</h1></body></html>"
+    b"<html><head><title>414 Request-URI Too Large</title></head><body><h1>414 Request-URI Too Large</h1></body></html>"
 )
 
 # Iterable's limits (iterable-api.md), by rate-limit name: (calls, seconds). Enforced per emulator instance.
@@ -282,8 +281,12 @@ class Emulator:
         cache = self.options.export_cache
         if cache is None:
             raise RuntimeError("warm_export needs Emulator(..., export_cache_dir=...)")
-        query_params = {"dataTypeName": [data_type], "startDateTime": [start_date_time],
-                        "endDateTime": [end_date_time], **{k: [v] for k, v in params.items()}}
+        query_params = {
+            "dataTypeName": [data_type],
+            "startDateTime": [start_date_time],
+            "endDateTime": [end_date_time],
+            **{k: [v] for k, v in params.items()},
+        }
         request = Request("GET", "/api/export/data.json", query_params, "", self.dataset, self.options)
         query = export.parse_export_query(request)
         return cache.warm(export.cache_key(self.dataset, query), lambda: export.render(self.dataset, query))
@@ -337,7 +340,8 @@ class Emulator:
             return error_response(401, "BadApiKey", "Invalid API key", params={"endpoint": path})
         if route.export and api_key == self.read_only_key:
             return error_response(
-                401, "BadApiKey",
+                401,
+                "BadApiKey",
                 f"This API key does not have permission to access {path}. Use a Server-side API key.",
                 params={"endpoint": path},
             )
@@ -345,7 +349,9 @@ class Emulator:
         bucket = route.pattern.pattern if route.rate_limit == "default" else route.rate_limit
         if not self._limiter.allow(route.rate_limit, bucket, arrived):
             response = error_response(
-                429, "RateLimitExceeded", f"Exceeded rate limit for endpoint: {path}, project: {self.PROJECT_ID}",
+                429,
+                "RateLimitExceeded",
+                f"Exceeded rate limit for endpoint: {path}, project: {self.PROJECT_ID}",
                 params={},
             )
             if route.rate_limit in _RETRY_AFTER_LIMITS:
@@ -377,18 +383,27 @@ class Emulator:
             self.clear_faults()
             return json_response({"cleared": True})
         if path == "/_emulator/file-host-requests" and method == "GET":
-            return json_response([
-                {"method": r.method, "path": r.path, "api_key_header": r.api_key_header, "key_seen": r.key_seen,
-                 "status": r.status}
-                for r in self.file_host.requests
-            ])
+            return json_response(
+                [
+                    {
+                        "method": r.method,
+                        "path": r.path,
+                        "api_key_header": r.api_key_header,
+                        "key_seen": r.key_seen,
+                        "status": r.status,
+                    }
+                    for r in self.file_host.requests
+                ]
+            )
         if path == "/_emulator/jobs" and method == "GET":
             return json_response([dataclasses.asdict(view) for view in self.jobs()])
         if path == "/_emulator/requests" and method == "GET":
-            return json_response([
-                {"method": r.method, "path": r.path, "params": r.params, "status": r.status, "key_ok": r.key_ok}
-                for r in self.requests
-            ])
+            return json_response(
+                [
+                    {"method": r.method, "path": r.path, "params": r.params, "status": r.status, "key_ok": r.key_ok}
+                    for r in self.requests
+                ]
+            )
         return error_response(404, "NotFound", f"Not found: {method} {path}")
 
 

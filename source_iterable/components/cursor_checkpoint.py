@@ -70,6 +70,10 @@ class WindowCheckpoint:
             extra_fields=self._slice.extra_fields,
         )
         cursor.observe(
-            Record(data={self._key: end.strftime(SLICE_FORMAT)}, stream_name=self._stream_name, associated_slice=window_slice)
+            Record(
+                data={self._key: end.strftime(SLICE_FORMAT)},
+                stream_name=self._stream_name,
+                associated_slice=window_slice,
+            )
         )
         cursor.close_partition(_CompletedWindow(self._stream_name, window_slice))

@@ -149,11 +149,15 @@ class DataJsonRangeReader:
                 if len(times) > self.probe_limit:
                     raise _Unplannable("too many records")
         except _Unplannable as reason:
-            LOGGER.info(f"{self.sender.stream_name}: {describe(window)} holds {reason} to plan from; reading it in windows.")
+            LOGGER.info(
+                f"{self.sender.stream_name}: {describe(window)} holds {reason} to plan from; reading it in windows."
+            )
             return None
         return array("d", sorted(times))
 
-    def _probe_body(self, response: requests.Response, window: Window, stream_slice: StreamSlice) -> Iterator[Sequence[float]]:
+    def _probe_body(
+        self, response: requests.Response, window: Window, stream_slice: StreamSlice
+    ) -> Iterator[Sequence[float]]:
         """One probe body's times, yielded whole once the body ended: a cut body yields nothing."""
         times: array[float] = array("d")
         count = 0

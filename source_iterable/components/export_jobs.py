@@ -114,7 +114,11 @@ class JobStatus:
             raise ValueError("files is not a list")
         files = []
         for entry in raw_files:
-            if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not isinstance(entry.get("url"), str):
+            if (
+                not isinstance(entry, dict)
+                or not isinstance(entry.get("file"), str)
+                or not isinstance(entry.get("url"), str)
+            ):
                 raise ValueError("a file entry without file and url")
             files.append(JobFile(entry["file"], entry["url"]))
         return cls(state=body["jobState"].lower(), truncated=body.get("exportTruncated") is True, files=tuple(files))
@@ -491,7 +495,9 @@ class JobRangeReader:
                     )
                     yield from fallback(current)
                 else:
-                    LOGGER.warning(f"{self.stream}: export job for {describe(current)} failed ({failure}); starting it again.")
+                    LOGGER.warning(
+                        f"{self.stream}: export job for {describe(current)} failed ({failure}); starting it again."
+                    )
                     pending.append(current)
                 continue
             if truncated:
@@ -586,7 +592,9 @@ class JobRangeReader:
                     continue
                 if state == "completed":
                     if status.truncated:
-                        LOGGER.warning(f"{self.stream}: export job {job_id} {describe(window)} was truncated by Iterable.")
+                        LOGGER.warning(
+                            f"{self.stream}: export job {job_id} {describe(window)} was truncated by Iterable."
+                        )
                     return status.truncated
                 if self.clock() - progress_at > self.no_progress_limit:
                     raise JobFailed(f"job {job_id} made no progress for {self.no_progress_limit:.0f} s (still {state})")
@@ -601,7 +609,9 @@ class JobRangeReader:
             except FileUnreadable as problem:
                 attempts[job_file.name] = attempts.get(job_file.name, 0) + 1
                 if attempts[job_file.name] >= MAX_FILE_ATTEMPTS:
-                    raise JobFailed(f"file {job_file.name} could not be read {MAX_FILE_ATTEMPTS} times ({problem})") from None
+                    raise JobFailed(
+                        f"file {job_file.name} could not be read {MAX_FILE_ATTEMPTS} times ({problem})"
+                    ) from None
                 LOGGER.warning(
                     f"{self.stream}: export job {job_id} file {job_file.name} unreadable ({problem}); "
                     "listing the files again for fresh URLs."
@@ -762,4 +772,3 @@ class JobsRangeReader:
             yield from self.records.read(response, window, stream_slice, data_type)
         except WindowFailed as cut:
             raise FileUnreadable(str(cut)) from None
-

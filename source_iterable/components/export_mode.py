@@ -108,7 +108,9 @@ def choose_paths(ranges: Sequence[StreamRange], settings: ExportSettings) -> dic
     """Map each stream's name to `sync` or `jobs`, logging one line per stream with the reason."""
     if settings.mode in (SYNC, JOBS):
         for each in ranges:
-            LOGGER.info(f"{each.name}: reading {_range(each)} with the {_path(settings.mode)} (export_mode {settings.mode}).")
+            LOGGER.info(
+                f"{each.name}: reading {_range(each)} with the {_path(settings.mode)} (export_mode {settings.mode})."
+            )
         return {each.name: settings.mode for each in ranges}
     by_length = {each.name for each in ranges if each.days > settings.jobs_min_days}
     plans = [

@@ -21,10 +21,18 @@ LOGGER = logging.getLogger("airbyte")
 
 # Content types an export body may come with; Iterable sends application/x-json-stream. Anything else (text/html
 # from a proxy or login page, XML) is not JSONL and fails the stream instead of being parsed as a cut body.
-JSONL_CONTENT_TYPES = frozenset({
-    "application/x-json-stream", "application/json", "application/x-ndjson", "application/jsonl",
-    "application/x-jsonlines", "application/json-seq", "text/plain", "application/octet-stream",
-})
+JSONL_CONTENT_TYPES = frozenset(
+    {
+        "application/x-json-stream",
+        "application/json",
+        "application/x-ndjson",
+        "application/jsonl",
+        "application/x-jsonlines",
+        "application/json-seq",
+        "text/plain",
+        "application/octet-stream",
+    }
+)
 
 
 def failure_kind(error: BaseException) -> FailureKind:
@@ -146,9 +154,7 @@ class ExportRequestSender:
                 failure_type=FailureType.system_error,
             )
 
-    def _attempt(
-        self, window: Window, stream_slice: StreamSlice, extra_params: Mapping[str, str]
-    ) -> requests.Response:
+    def _attempt(self, window: Window, stream_slice: StreamSlice, extra_params: Mapping[str, str]) -> requests.Response:
         params = {
             "dataTypeName": self.data_type,
             "startDateTime": window[0].strftime(REQUEST_FORMAT),
@@ -180,7 +186,9 @@ class ExportRequestSender:
         raise not_jsonl(self.stream_name, self.data_type, window, content_type, mask(excerpt, self.secret))
 
 
-def not_jsonl(stream_name: str, data_type: str, window: Window, content_type: str, excerpt: str) -> AirbyteTracedException:
+def not_jsonl(
+    stream_name: str, data_type: str, window: Window, content_type: str, excerpt: str
+) -> AirbyteTracedException:
     """The stream's error when a 2xx export body is not JSON lines at all (an HTML page, XML, a bare string)."""
     return AirbyteTracedException(
         message=(

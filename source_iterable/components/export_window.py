@@ -34,6 +34,7 @@ from source_iterable.record_batch import DELIVERY, RecordBatcher
 
 LOGGER = logging.getLogger("airbyte")
 
+
 @dataclass
 class ExportWindowRetriever(Retriever):
     """Read one cursor slice of an export stream and emit each record exactly once, even after re-reads.
@@ -118,8 +119,11 @@ class ExportWindowRetriever(Retriever):
                 secret=secret,
             ),
             records=ExportRecords(
-                decoder=self.decoder, config=self.config, stream_name=self.name,
-                transformations=self.transformations, secret=secret,
+                decoder=self.decoder,
+                config=self.config,
+                stream_name=self.name,
+                transformations=self.transformations,
+                secret=secret,
             ),
             sizer=WindowSizer(
                 max_window=_duration(self._eval(self.max_window, parameters), "max_window"),

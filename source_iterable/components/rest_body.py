@@ -33,7 +33,9 @@ def json_body(response: requests.Response, expected: str) -> Any:
         return orjson.loads(content)
     except orjson.JSONDecodeError:
         content_type = response.headers.get("Content-Type", "no Content-Type")
-        raise unexpected_body(response, f"a body that is not valid JSON ({content_type}): {excerpt(content)}", expected) from None
+        raise unexpected_body(
+            response, f"a body that is not valid JSON ({content_type}): {excerpt(content)}", expected
+        ) from None
 
 
 def unexpected_body(response: requests.Response, what: str, expected: str) -> AirbyteTracedException:
@@ -107,7 +109,11 @@ class StrictRecordsExtractor(RecordExtractor):
     @staticmethod
     def _find(body: Any, path: list[str]) -> Any:
         if not path:
-            return body if isinstance(body, list) or (isinstance(body, Mapping) and not is_error_envelope(body)) else _MISSING
+            return (
+                body
+                if isinstance(body, list) or (isinstance(body, Mapping) and not is_error_envelope(body))
+                else _MISSING
+            )
         if not isinstance(body, dict):
             return _MISSING
         if "**" in path:

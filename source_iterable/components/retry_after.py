@@ -65,7 +65,9 @@ class CappedRetryAfter(BackoffStrategy):
         path = urlsplit(response_or_exception.request.url or "").path
         if seconds is None:
             if value is not None:
-                logger.warning(f"Ignoring {self.header}: {value[:40]!r} from {path}, which is not a wait; backing off by default.")
+                logger.warning(
+                    f"Ignoring {self.header}: {value[:40]!r} from {path}, which is not a wait; backing off by default."
+                )
             return None
         if seconds > self.max_seconds:
             logger.warning(

@@ -18,9 +18,7 @@ from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
 # date, time, optional fraction(s) (the malformed `34.134105.000Z` form has two; ASCII digits: they are copied),
 # optional zone.
-_SLOW_FORM = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})((?:\.[0-9]+)*)\s*(Z|[+-]\d{2}:?\d{2}|UTC)?"
-)
+_SLOW_FORM = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})((?:\.[0-9]+)*)\s*(Z|[+-]\d{2}:?\d{2}|UTC)?")
 
 
 def to_rfc3339(value: str) -> str:

@@ -27,8 +27,13 @@ def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def a_campaign(state: str, created: datetime, ended: datetime | None = None, started: datetime | None = None,
-               updated: datetime | None = None) -> Campaign:
+def a_campaign(
+    state: str,
+    created: datetime,
+    ended: datetime | None = None,
+    started: datetime | None = None,
+    updated: datetime | None = None,
+) -> Campaign:
     return Campaign.from_fields(
         1,
         {
@@ -62,7 +67,11 @@ def test_campaign_ended_before_the_lookback_of_the_previous_sync_is_left_out() -
 def test_long_finished_campaign_is_read_once_more_by_the_first_sync_after_its_lookback_then_never() -> None:
     ended = datetime(2025, 5, 20, tzinfo=UTC)
     campaign = a_campaign("Finished", LONG_AGO, ended=ended)
-    previous_syncs = [datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 6, 8, tzinfo=UTC), datetime(2025, 6, 15, tzinfo=UTC)]
+    previous_syncs = [
+        datetime(2025, 6, 1, tzinfo=UTC),
+        datetime(2025, 6, 8, tzinfo=UTC),
+        datetime(2025, 6, 15, tzinfo=UTC),
+    ]
     # 2025-06-15 is past endedAt + 15 days (06-04): the sync after the one on 06-01 reads it its last time.
     assert [needs_lifetime_read(campaign, since, LOOKBACK) for since in previous_syncs] == [True, False, False]
 
@@ -92,8 +101,15 @@ def test_stopped_campaign_without_end_date_is_judged_by_its_last_update() -> Non
 
 @pytest.mark.parametrize(
     "value",
-    [1748736000000, "1748736000000", "2025-06-01T00:00:00Z", "2025-06-01T00:00:00+00:00", "2025-06-01T02:00:00+02:00",
-     "2025-06-01 00:00:00 +00:00", "2025-06-01T00:00:00"],
+    [
+        1748736000000,
+        "1748736000000",
+        "2025-06-01T00:00:00Z",
+        "2025-06-01T00:00:00+00:00",
+        "2025-06-01T02:00:00+02:00",
+        "2025-06-01 00:00:00 +00:00",
+        "2025-06-01T00:00:00",
+    ],
 )
 def test_campaign_times_parse_from_epoch_ms_or_rfc_3339(value: object) -> None:
     assert parse_moment(value) == SINCE
@@ -105,19 +121,25 @@ def test_unreadable_campaign_time_is_none(value: object) -> None:
 
 
 def test_activity_runs_from_start_day_to_end_day_plus_lookback() -> None:
-    campaign = a_campaign("Finished", LONG_AGO, started=datetime(2025, 5, 1, 22, tzinfo=UTC),
-                          ended=datetime(2025, 5, 3, 1, tzinfo=UTC))
+    campaign = a_campaign(
+        "Finished", LONG_AGO, started=datetime(2025, 5, 1, 22, tzinfo=UTC), ended=datetime(2025, 5, 3, 1, tzinfo=UTC)
+    )
     days = activity_days(campaign, LOOKBACK)
     assert days == (date(2025, 5, 1), date(2025, 5, 18))
-    assert [active_on(days, day) for day in (date(2025, 4, 30), date(2025, 5, 1), date(2025, 5, 18), date(2025, 5, 19))] == [
-        False, True, True, False]
+    assert [
+        active_on(days, day) for day in (date(2025, 4, 30), date(2025, 5, 1), date(2025, 5, 18), date(2025, 5, 19))
+    ] == [False, True, True, False]
 
 
 def test_running_campaign_is_active_every_day_from_its_start_and_a_draft_never() -> None:
     running = activity_days(a_campaign("Running", LONG_AGO, started=datetime(2025, 5, 1, tzinfo=UTC)), LOOKBACK)
     draft = activity_days(a_campaign("Draft", LONG_AGO), LOOKBACK)
     assert (running, active_on(running, date(2030, 1, 1)), draft, active_on(draft, date(2025, 5, 2))) == (
-        (date(2025, 5, 1), None), True, None, False)
+        (date(2025, 5, 1), None),
+        True,
+        None,
+        False,
+    )
 
 
 DAY = [("startDateTime", "2025-06-01"), ("endDateTime", "2025-06-02")]
@@ -144,7 +166,10 @@ def test_19_digit_ids_fill_each_batch_to_just_under_2048_characters_on_the_eu_ho
 
 def test_batches_are_sized_for_the_eu_host_even_on_a_shorter_emulator_host() -> None:
     assert padded_base_url("http://127.0.0.1:8123", "/api/campaigns/metrics") == f"{LONGEST_HOST}/api/campaigns/metrics"
-    assert padded_base_url("https://iterable-proxy.internal.example.com", "/p") == "https://iterable-proxy.internal.example.com/p"
+    assert (
+        padded_base_url("https://iterable-proxy.internal.example.com", "/p")
+        == "https://iterable-proxy.internal.example.com/p"
+    )
 
 
 def test_no_ids_no_batch_and_an_id_too_long_for_any_url_is_an_error() -> None:
@@ -155,5 +180,10 @@ def test_no_ids_no_batch_and_an_id_too_long_for_any_url_is_an_error() -> None:
 
 def test_a_batch_url_length_counts_the_encoded_parameters() -> None:
     base = "https://api.iterable.com/api/campaigns/metrics"
-    batches = url_batches(["1", "22", "333"], base, DAY, max_length=len(base) + 1 + len(urlencode([("campaignId", "1"), ("campaignId", "22"), *DAY])) + 1)
+    batches = url_batches(
+        ["1", "22", "333"],
+        base,
+        DAY,
+        max_length=len(base) + 1 + len(urlencode([("campaignId", "1"), ("campaignId", "22"), *DAY])) + 1,
+    )
     assert batches == [["1", "22"], ["333"]]

@@ -63,8 +63,9 @@ def a_client(clock: FakeClock) -> JobApiClient:
     return JobApiClient(api_base=API, api_key=KEY, budget=budget, sleep=clock.sleep)
 
 
-def a_reader(clock: FakeClock, started: StartedJobs, slots: threading.Semaphore | None = None,
-             client: JobApiClient | None = None) -> JobRangeReader:
+def a_reader(
+    clock: FakeClock, started: StartedJobs, slots: threading.Semaphore | None = None, client: JobApiClient | None = None
+) -> JobRangeReader:
     return JobRangeReader(
         stream="email_send",
         data_type="emailSend",
@@ -113,7 +114,10 @@ def test_files_are_read_while_the_job_runs_and_listed_with_start_after(
 ) -> None:
     api.plan(
         [("f1", events(1, 2)), ("f2", events(3)), ("f3", events(4))],
-        Step("Enqueued", 0), Step("Running", 1), Step("Running", 2), Step("Completed", 3),
+        Step("Enqueued", 0),
+        Step("Running", 1),
+        Step("Running", 2),
+        Step("Completed", 3),
     )
     records = list(a_reader(clock, started).read(YEAR, Recorder().on_overlap, Recorder().fallback))
     assert ids(records) == ["m-1", "m-2", "m-3", "m-4"]
@@ -136,7 +140,12 @@ def test_an_empty_listing_of_a_running_job_is_polled_again_with_a_growing_delay(
     api.plan([("f1", events(1))], Step("Enqueued", 0), Step("Running", 0), Step("Running", 0), Step("Completed", 1))
     list(a_reader(clock, started).read(YEAR, Recorder().on_overlap, Recorder().fallback))
     listings = [moment for moment, verb, path in api.log if "/files" in path]
-    assert [round(later - earlier, 1) for earlier, later in itertools.pairwise(listings)] == [2.0, 4.0, 8.0, 1.1]  # after new files: at once (the budget)
+    assert [round(later - earlier, 1) for earlier, later in itertools.pairwise(listings)] == [
+        2.0,
+        4.0,
+        8.0,
+        1.1,
+    ]  # after new files: at once (the budget)
 
 
 def test_job_states_are_compared_without_case_and_running_may_return_to_enqueued(
@@ -144,14 +153,19 @@ def test_job_states_are_compared_without_case_and_running_may_return_to_enqueued
 ) -> None:
     api.plan(
         [("f1", events(1)), ("f2", events(2))],
-        Step("RUNNING", 1), Step("enqueued", 1), Step("running", 2), Step("COMPLETED", 2),
+        Step("RUNNING", 1),
+        Step("enqueued", 1),
+        Step("running", 2),
+        Step("COMPLETED", 2),
     )
     records = list(a_reader(clock, started).read(YEAR, Recorder().on_overlap, Recorder().fallback))
     assert ids(records) == ["m-1", "m-2"]
     assert started.ids() == []
 
 
-def test_no_two_job_api_calls_are_sent_within_one_second(api: FakeJobApi, clock: FakeClock, started: StartedJobs) -> None:
+def test_no_two_job_api_calls_are_sent_within_one_second(
+    api: FakeJobApi, clock: FakeClock, started: StartedJobs
+) -> None:
     client = a_client(clock)
     for _ in range(3):
         api.plan([("f1", events(1)), ("f2", events(2)), ("f3", events(3))], Step("Running", 1), Step("Completed", 3))
@@ -275,8 +289,13 @@ def test_no_more_than_the_allowed_jobs_are_started_and_not_fully_read(clock: Fak
 
         def read_one() -> None:
             reader = JobRangeReader(
-                stream="email_send", data_type="emailSend", client=client, fetcher=FileFetcher(), slots=slots,
-                records_of=StrictJsonlDecoder(parameters={}).decode, started_jobs=started,
+                stream="email_send",
+                data_type="emailSend",
+                client=client,
+                fetcher=FileFetcher(),
+                slots=slots,
+                records_of=StrictJsonlDecoder(parameters={}).decode,
+                started_jobs=started,
                 sleep=lambda _: time.sleep(0.005),
             )
             list(reader.read(YEAR, lambda: None, Recorder().fallback))
@@ -361,7 +380,9 @@ def test_the_fallbacks_checkpoints_pass_only_while_no_job_record_was_emitted(
     for _ in range(3):
         api.plan([("f1", events(1))], Step("Running", files), Step("Failed", files))
     data_json = FakeDataJson()
-    items = list(a_jobs_range_reader(clock, data_json).read_range(YEAR, StreamSlice(partition={}, cursor_slice={}), Keys()))
+    items = list(
+        a_jobs_range_reader(clock, data_json).read_range(YEAR, StreamSlice(partition={}, cursor_slice={}), Keys())
+    )
     assert data_json.ranges == [YEAR]
     assert sum(isinstance(item, WindowDone) for item in items) == checkpoints
     assert [item["messageId"] for item in items if isinstance(item, dict)] == ["m-1"] * 3 * files + ["from-data-json"]
@@ -369,8 +390,11 @@ def test_the_fallbacks_checkpoints_pass_only_while_no_job_record_was_emitted(
 
 def test_a_refused_job_start_is_a_config_error_that_does_not_echo_the_key(clock: FakeClock) -> None:
     with requests_mock.Mocker() as mocker:
-        mocker.post(f"{API}/api/export/start", status_code=401,
-                    json={"msg": f"Invalid API key: {KEY}", "code": "BadApiKey", "params": None})
+        mocker.post(
+            f"{API}/api/export/start",
+            status_code=401,
+            json={"msg": f"Invalid API key: {KEY}", "code": "BadApiKey", "params": None},
+        )
         with pytest.raises(AirbyteTracedException) as raised:
             a_client(clock).start("emailSend", YEAR)
     assert raised.value.message == (

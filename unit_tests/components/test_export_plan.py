@@ -112,7 +112,9 @@ def test_given_time_waiting_for_the_throttle_then_it_does_not_count() -> None:
     "primary_key, first, second, same",
     [
         pytest.param("email", {"email": "a"}, {"email": "a", "x": 1}, True, id="single-key"),
-        pytest.param(["listId", "email"], {"listId": 1, "email": "a"}, {"listId": 2, "email": "a"}, False, id="composite-key"),
+        pytest.param(
+            ["listId", "email"], {"listId": 1, "email": "a"}, {"listId": 2, "email": "a"}, False, id="composite-key"
+        ),
         pytest.param("email", {"x": 1}, {"x": 1}, True, id="no-key-value-same-content"),
         pytest.param("email", {"x": 1}, {"x": 2}, False, id="no-key-value-other-content"),
         pytest.param(None, {"x": 1, "y": 2}, {"y": 2, "x": 1}, True, id="no-primary-key-content-in-any-order"),
@@ -156,10 +158,20 @@ def planned(times: list[str], target: int = 3) -> list[tuple[str, str, int]]:
             id="one-record-one-window-for-the-whole-range",
         ),
         pytest.param(
-            ["2025-02-01T00:00:00", "2025-02-02T00:00:00", "2025-02-03T00:00:00", "2025-02-04T00:00:00",
-             "2025-02-05T00:00:00", "2025-02-06T00:00:00", "2025-02-07T00:00:00"],
-            [("2025-01-01T00:00:00", "2025-02-04T00:00:00", 3), ("2025-02-04T00:00:00", "2025-02-07T00:00:00", 3),
-             ("2025-02-07T00:00:00", "2026-01-01T00:00:00", 1)],
+            [
+                "2025-02-01T00:00:00",
+                "2025-02-02T00:00:00",
+                "2025-02-03T00:00:00",
+                "2025-02-04T00:00:00",
+                "2025-02-05T00:00:00",
+                "2025-02-06T00:00:00",
+                "2025-02-07T00:00:00",
+            ],
+            [
+                ("2025-01-01T00:00:00", "2025-02-04T00:00:00", 3),
+                ("2025-02-04T00:00:00", "2025-02-07T00:00:00", 3),
+                ("2025-02-07T00:00:00", "2026-01-01T00:00:00", 1),
+            ],
             id="dense-stretch-cut-every-target-records",
         ),
         pytest.param(

@@ -20,7 +20,9 @@ from source_iterable.components.throttle import ExportThrottle
 URL = "https://api.iterable.com/api/export/data.json"
 KEY = "secret-key-0123456789"
 WINDOW = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 31, tzinfo=UTC))
-SLICE = StreamSlice(partition={}, cursor_slice={"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-01-30T23:59:59Z"})
+SLICE = StreamSlice(
+    partition={}, cursor_slice={"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-01-30T23:59:59Z"}
+)
 NOT_JSONL = (
     "Iterable's export/data.json answered the export of email_send (dataTypeName=emailSend, window "
     "[2025-01-01 00:00:00, 2025-01-31 00:00:00) UTC) with a body that is not JSONL (Content-Type: {type}), "
@@ -31,19 +33,34 @@ NOT_JSONL = (
 
 def a_sender(max_rate_limited_retries: int = 10) -> ExportRequestSender:
     requester = HttpRequester(
-        name="email_send", url=URL, config={}, parameters={}, http_method="GET",
+        name="email_send",
+        url=URL,
+        config={},
+        parameters={},
+        http_method="GET",
         # As the manifest's export_requester: statuses come back to the sender, nothing is retried below it.
         error_handler=DefaultErrorHandler(
-            parameters={}, config={}, max_retries=0,
-            response_filters=[HttpResponseFilter(
-                config={}, parameters={}, action="IGNORE", http_codes={400, 429, 500, 502, 503, 504},
-            )],
+            parameters={},
+            config={},
+            max_retries=0,
+            response_filters=[
+                HttpResponseFilter(
+                    config={},
+                    parameters={},
+                    action="IGNORE",
+                    http_codes={400, 429, 500, 502, 503, 504},
+                )
+            ],
         ),
     )
     requester.stream_response = True
     return ExportRequestSender(
-        requester=requester, throttle=ExportThrottle(limit=1000, sleep=lambda seconds: None), stream_name="email_send",
-        data_type="emailSend", max_rate_limited_retries=max_rate_limited_retries, secret=KEY,
+        requester=requester,
+        throttle=ExportThrottle(limit=1000, sleep=lambda seconds: None),
+        stream_name="email_send",
+        data_type="emailSend",
+        max_rate_limited_retries=max_rate_limited_retries,
+        secret=KEY,
     )
 
 
@@ -59,14 +76,22 @@ def read(sender: ExportRequestSender) -> list[dict[str, Any]]:
 @pytest.mark.parametrize(
     "answer, kind",
     [
-        pytest.param({"status_code": 500, "text": '{"code":"GenericError","msg":"x"}'}, FailureKind.BEFORE_BODY, id="500"),
+        pytest.param(
+            {"status_code": 500, "text": '{"code":"GenericError","msg":"x"}'}, FailureKind.BEFORE_BODY, id="500"
+        ),
         pytest.param({"status_code": 503, "text": "down"}, FailureKind.BEFORE_BODY, id="503"),
-        pytest.param({"exc": requests.exceptions.ConnectionError("refused")}, FailureKind.BEFORE_BODY, id="connection-refused"),
-        pytest.param({"exc": requests.exceptions.ConnectTimeout("slow")}, FailureKind.BEFORE_BODY, id="connect-timeout"),
+        pytest.param(
+            {"exc": requests.exceptions.ConnectionError("refused")}, FailureKind.BEFORE_BODY, id="connection-refused"
+        ),
+        pytest.param(
+            {"exc": requests.exceptions.ConnectTimeout("slow")}, FailureKind.BEFORE_BODY, id="connect-timeout"
+        ),
         pytest.param({"exc": requests.exceptions.ReadTimeout("silent")}, FailureKind.READ_TIMEOUT, id="read-timeout"),
     ],
 )
-def test_given_a_failed_attempt_then_the_failure_kind_says_what_comes_next(answer: dict[str, Any], kind: FailureKind) -> None:
+def test_given_a_failed_attempt_then_the_failure_kind_says_what_comes_next(
+    answer: dict[str, Any], kind: FailureKind
+) -> None:
     with requests_mock.Mocker() as mocker:
         mocker.get(URL, **answer)
         with pytest.raises(WindowFailed) as failure:
@@ -93,19 +118,31 @@ def test_given_a_jsonl_content_type_then_the_records_are_read(content_type: str 
     "content_type, body, expected_type, excerpt",
     [
         pytest.param(
-            "text/html", b"<html><body>Sign in</body></html>", "text/html", "<html><body>Sign in</body></html>",
+            "text/html",
+            b"<html><body>Sign in</body></html>",
+            "text/html",
+            "<html><body>Sign in</body></html>",
             id="html-content-type",
         ),
         pytest.param(
-            "text/html; charset=utf-8", b"<html>\n  <p>key " + KEY.encode() + b"</p>", "text/html; charset=utf-8",
-            "<html> <p>key ****</p>", id="html-echoing-the-key-is-masked",
+            "text/html; charset=utf-8",
+            b"<html>\n  <p>key " + KEY.encode() + b"</p>",
+            "text/html; charset=utf-8",
+            "<html> <p>key ****</p>",
+            id="html-echoing-the-key-is-masked",
         ),
         pytest.param(
-            "application/x-json-stream", b"<html>maintenance</html>\n{\"a\": 1}\n", "application/x-json-stream",
-            "<html>maintenance</html>", id="first-line-not-json-despite-the-type",
+            "application/x-json-stream",
+            b'<html>maintenance</html>\n{"a": 1}\n',
+            "application/x-json-stream",
+            "<html>maintenance</html>",
+            id="first-line-not-json-despite-the-type",
         ),
         pytest.param(
-            "application/x-json-stream", b"Service unavailable", "application/x-json-stream", "Service unavailable",
+            "application/x-json-stream",
+            b"Service unavailable",
+            "application/x-json-stream",
+            "Service unavailable",
             id="unterminated-first-line-not-json-is-not-a-cut",
         ),
     ],
@@ -130,7 +167,9 @@ def test_given_a_cut_first_line_that_starts_like_json_then_it_is_a_cut_before_an
 
 def test_given_a_body_cut_after_records_then_it_is_a_cut_after_data() -> None:
     with requests_mock.Mocker() as mocker:
-        mocker.get(URL, status_code=200, content=b'{"a": 1}\n{"a": ', headers={"Content-Type": "application/x-json-stream"})
+        mocker.get(
+            URL, status_code=200, content=b'{"a": 1}\n{"a": ', headers={"Content-Type": "application/x-json-stream"}
+        )
         records: list[dict[str, Any]] = []
         with pytest.raises(WindowFailed) as failure:
             records.extend(read(a_sender()))
@@ -149,7 +188,13 @@ def test_given_an_error_body_echoing_the_key_then_the_failure_masks_it() -> None
 def test_given_a_429_then_the_wait_for_the_throttle_is_reported_and_the_window_asked_again() -> None:
     waits: list[float] = []
     with requests_mock.Mocker() as mocker:
-        mocker.get(URL, [{"status_code": 429, "text": "{}", "headers": {"Retry-After": "0"}}, {"status_code": 200, "text": "{\"a\": 1}\n"}])
+        mocker.get(
+            URL,
+            [
+                {"status_code": 429, "text": "{}", "headers": {"Retry-After": "0"}},
+                {"status_code": 200, "text": '{"a": 1}\n'},
+            ],
+        )
         response = a_sender().send(WINDOW, SLICE, waits.append)
         assert response.status_code == 200
         assert mocker.call_count == 2
@@ -161,5 +206,7 @@ def test_window_sent_is_the_window_asked_in_iterables_format() -> None:
         mocker.get(URL, status_code=200, text="")
         a_sender().send((WINDOW[0], WINDOW[0] + timedelta(hours=1, seconds=1)), SLICE, lambda waited: None)
         assert mocker.last_request.qs == {
-            "datatypename": ["emailsend"], "startdatetime": ["2025-01-01 00:00:00"], "enddatetime": ["2025-01-01 01:00:01"],
+            "datatypename": ["emailsend"],
+            "startdatetime": ["2025-01-01 00:00:00"],
+            "enddatetime": ["2025-01-01 01:00:01"],
         }

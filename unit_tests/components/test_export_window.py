@@ -37,20 +37,38 @@ class CursorSpy:
 
 
 def a_retriever(
-    data_type: str, throttle: ExportThrottle, cursor: CursorSpy | None = None, primary_key: Any = "messageId",
+    data_type: str,
+    throttle: ExportThrottle,
+    cursor: CursorSpy | None = None,
+    primary_key: Any = "messageId",
     sleep: Any = None,
 ) -> ExportWindowRetriever:
     requester = HttpRequester(
-        name=data_type, url=URL, config={}, parameters={}, http_method="GET",
+        name=data_type,
+        url=URL,
+        config={},
+        parameters={},
+        http_method="GET",
         # As the manifest's export_requester: statuses come back to the retriever, nothing is retried below it.
         error_handler=DefaultErrorHandler(
-            parameters={}, config={}, max_retries=0,
-            response_filters=[HttpResponseFilter(config={}, parameters={}, action="IGNORE", http_codes={400, 429, 500})],
+            parameters={},
+            config={},
+            max_retries=0,
+            response_filters=[
+                HttpResponseFilter(config={}, parameters={}, action="IGNORE", http_codes={400, 429, 500})
+            ],
         ),
     )
     return ExportWindowRetriever(
-        requester=requester, decoder=StrictJsonlDecoder(parameters={}), config={}, parameters={}, name=data_type,
-        primary_key=primary_key, data_type=data_type, throttle=throttle, cursor=cursor,  # type: ignore[arg-type]
+        requester=requester,
+        decoder=StrictJsonlDecoder(parameters={}),
+        config={},
+        parameters={},
+        name=data_type,
+        primary_key=primary_key,
+        data_type=data_type,
+        throttle=throttle,
+        cursor=cursor,  # type: ignore[arg-type]
         max_window="P365D",
         **({"sleep": sleep} if sleep else {}),
     )
@@ -67,7 +85,12 @@ def sent() -> Any:
     def answer(request: Any, context: Any) -> str:
         query = parse_qs(urlparse(request.url).query)
         log.append((query["dataTypeName"][0], query["startDateTime"][0], query["endDateTime"][0]))
-        return json.dumps({"messageId": f"{query['dataTypeName'][0]}-{len(log)}", "createdAt": "2025-01-02 00:00:00 +00:00"}) + "\n"
+        return (
+            json.dumps(
+                {"messageId": f"{query['dataTypeName'][0]}-{len(log)}", "createdAt": "2025-01-02 00:00:00 +00:00"}
+            )
+            + "\n"
+        )
 
     with requests_mock.Mocker() as mocker:
         mocker.get(URL, text=answer)
@@ -101,7 +124,10 @@ def test_given_a_completed_window_then_the_cursor_observes_its_exclusive_end_for
 
 def test_given_the_first_attempt_of_every_url_fails_and_long_bodies_are_cut_then_each_url_is_asked_twice() -> None:
     """Eight events in January; a body of more than two lines is cut after two; every URL answers 500 first."""
-    events = [{"messageId": f"m-{day}", "createdAt": f"2025-01-{day:02d} 12:00:00 +00:00"} for day in (2, 5, 9, 12, 17, 20, 24, 28)]
+    events = [
+        {"messageId": f"m-{day}", "createdAt": f"2025-01-{day:02d} 12:00:00 +00:00"}
+        for day in (2, 5, 9, 12, 17, 20, 24, 28)
+    ]
     asked: list[tuple[str, str]] = []
 
     def answer(request: Any, context: Any) -> bytes:
@@ -120,20 +146,40 @@ def test_given_the_first_attempt_of_every_url_fails_and_long_bodies_are_cut_then
 
     with requests_mock.Mocker() as mocker:
         mocker.get(URL, content=answer)
-        records = list(a_retriever("emailSend", ExportThrottle(limit=1000, sleep=lambda s: None), None,
-                                   sleep=lambda s: None).read_records({}, a_slice("2025-01-01T00:00:00Z", "2025-01-31T23:59:59Z")))
+        records = list(
+            a_retriever(
+                "emailSend", ExportThrottle(limit=1000, sleep=lambda s: None), None, sleep=lambda s: None
+            ).read_records({}, a_slice("2025-01-01T00:00:00Z", "2025-01-31T23:59:59Z"))
+        )
     assert sorted(record.data["messageId"] for record in records) == sorted(e["messageId"] for e in events)
     month, first_half, second_half = (
         ("2025-01-01 00:00:00", "2025-02-01 00:00:00"),
         ("2025-01-01 00:00:00", "2025-01-16 12:00:00"),
         ("2025-01-16 12:00:00", "2025-02-01 00:00:00"),
     )
-    first_quarter, second_quarter = ("2025-01-01 00:00:00", "2025-01-08 18:00:00"), ("2025-01-08 18:00:00", "2025-01-16 12:00:00")
-    third_quarter, fourth_quarter = ("2025-01-16 12:00:00", "2025-01-24 06:00:00"), ("2025-01-24 06:00:00", "2025-02-01 00:00:00")
+    first_quarter, second_quarter = (
+        ("2025-01-01 00:00:00", "2025-01-08 18:00:00"),
+        ("2025-01-08 18:00:00", "2025-01-16 12:00:00"),
+    )
+    third_quarter, fourth_quarter = (
+        ("2025-01-16 12:00:00", "2025-01-24 06:00:00"),
+        ("2025-01-24 06:00:00", "2025-02-01 00:00:00"),
+    )
     assert asked == [
-        month, month,
-        first_half, first_half, first_quarter, first_quarter, second_quarter, second_quarter,
-        second_half, second_half, third_quarter, third_quarter, fourth_quarter, fourth_quarter,
+        month,
+        month,
+        first_half,
+        first_half,
+        first_quarter,
+        first_quarter,
+        second_quarter,
+        second_quarter,
+        second_half,
+        second_half,
+        third_quarter,
+        third_quarter,
+        fourth_quarter,
+        fourth_quarter,
     ]
 
 
@@ -161,12 +207,23 @@ class FakeExport:
 def read_year(api: FakeExport, target: int, window_days: int = 30) -> list[str]:
     retriever = ExportWindowRetriever(
         requester=HttpRequester(
-            name="emailSend", url=URL, config={}, parameters={}, http_method="GET",
+            name="emailSend",
+            url=URL,
+            config={},
+            parameters={},
+            http_method="GET",
             error_handler=DefaultErrorHandler(parameters={}, config={}, max_retries=0),
         ),
-        decoder=StrictJsonlDecoder(parameters={}), config={}, parameters={}, name="email_send", primary_key="messageId",
-        data_type="emailSend", throttle=ExportThrottle(limit=1000, sleep=lambda s: None), sleep=lambda s: None,
-        max_window=f"P{window_days}D", target_records_per_window=target,
+        decoder=StrictJsonlDecoder(parameters={}),
+        config={},
+        parameters={},
+        name="email_send",
+        primary_key="messageId",
+        data_type="emailSend",
+        throttle=ExportThrottle(limit=1000, sleep=lambda s: None),
+        sleep=lambda s: None,
+        max_window=f"P{window_days}D",
+        target_records_per_window=target,
     )
     with requests_mock.Mocker() as mocker:
         mocker.get(URL, content=api)
@@ -201,7 +258,9 @@ def test_given_a_sparse_year_then_the_probe_and_one_request_read_it() -> None:
 
 
 def test_given_a_probe_that_cannot_be_planned_from_then_windows_are_sized_by_the_density_the_last_one_showed() -> None:
-    api = FakeExport(["2025-01-05", "2025-01-06", "2025-01-07", "2025-01-08", "2025-01-09", "2025-01-10"], broken_probe=True)
+    api = FakeExport(
+        ["2025-01-05", "2025-01-06", "2025-01-07", "2025-01-08", "2025-01-09", "2025-01-10"], broken_probe=True
+    )
     assert read_year(api, target=2, window_days=20) == [f"m-{n}" for n in range(6)]
     assert api.asked[:4] == [
         ("2025-01-01 00:00:00", "2026-01-01 00:00:00", True),
@@ -242,9 +301,13 @@ def test_given_windows_done_out_of_order_then_only_the_contiguous_prefix_is_chec
     cursor = ClosingCursorSpy()
     retriever = a_retriever("emailSend", ExportThrottle(limit=100), cursor)  # type: ignore[arg-type]
     script = [
-        {"messageId": "a"}, WindowDone((day(10), day(20))),  # not contiguous with the range start: ignored
-        {"messageId": "b"}, WindowDone((day(1), day(5))),
-        {"messageId": "c"}, WindowDone((day(5), day(10))), WindowDone((day(10), day(20))),
+        {"messageId": "a"},
+        WindowDone((day(10), day(20))),  # not contiguous with the range start: ignored
+        {"messageId": "b"},
+        WindowDone((day(1), day(5))),
+        {"messageId": "c"},
+        WindowDone((day(5), day(10))),
+        WindowDone((day(10), day(20))),
         WindowDone((day(20), day(31))),  # the range's end: completed as the slice's own
     ]
     retriever.range_reader_for = lambda window: ScriptedReader(script)  # type: ignore[method-assign]
@@ -256,6 +319,8 @@ def test_given_windows_done_out_of_order_then_only_the_contiguous_prefix_is_chec
         {"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-01-19T23:59:59Z"},
     ]
     assert [data for data, _ in cursor.observed] == [
-        {"createdAt": "2025-01-05T00:00:00Z"}, {"createdAt": "2025-01-10T00:00:00Z"},
-        {"createdAt": "2025-01-20T00:00:00Z"}, {"createdAt": "2025-01-31T00:00:00Z"},
+        {"createdAt": "2025-01-05T00:00:00Z"},
+        {"createdAt": "2025-01-10T00:00:00Z"},
+        {"createdAt": "2025-01-20T00:00:00Z"},
+        {"createdAt": "2025-01-31T00:00:00Z"},
     ]

@@ -16,7 +16,9 @@ from source_iterable.components.json_fields import JsonStringFieldParser
             id="json-string-decoded",
         ),
         pytest.param({"transactionalData": {"a": 1}}, {"transactionalData": {"a": 1}}, id="object-kept"),
-        pytest.param({"transactionalData": "not json"}, {"transactionalData": "not json"}, id="invalid-json-kept-as-string"),
+        pytest.param(
+            {"transactionalData": "not json"}, {"transactionalData": "not json"}, id="invalid-json-kept-as-string"
+        ),
         pytest.param({"transactionalData": None}, {"transactionalData": None}, id="null-kept"),
         pytest.param({"email": "a@x.com"}, {"email": "a@x.com"}, id="absent-field-not-added"),
         pytest.param({"other": '{"a": 1}'}, {"other": '{"a": 1}'}, id="unlisted-field-untouched"),

@@ -82,7 +82,7 @@ def test_given_records_before_a_bad_line_then_they_are_yielded_first() -> None:
 def _long_line_chunks(record: bytes, chunk_size: int) -> list[bytes]:
     """`{"a":1}`, then `record` (no newline of its own), then `{"a":3}`, cut every `chunk_size` bytes."""
     body = b'{"a":1}\n' + record + b'\n{"a":3}\n'
-    return [body[start:start + chunk_size] for start in range(0, len(body), chunk_size)]
+    return [body[start : start + chunk_size] for start in range(0, len(body), chunk_size)]
 
 
 @pytest.mark.parametrize("chunk_size", [1, 7, 4096], ids=["1-byte-chunks", "7-byte-chunks", "4-kib-chunks"])
@@ -106,7 +106,7 @@ def test_given_a_long_complete_line_that_is_malformed_then_error_names_it_with_a
 
 def test_given_body_cut_inside_a_long_last_line_then_truncation_is_reported() -> None:
     body = b'{"a":1}\n{"a":2,"text":"' + b"x" * 50_000
-    chunks = [body[start:start + 4096] for start in range(0, len(body), 4096)]
+    chunks = [body[start : start + 4096] for start in range(0, len(body), 4096)]
     decoded = StrictJsonlDecoder(parameters={}).decode(_ChunkedResponse(chunks))
     assert next(decoded) == {"a": 1}
     with pytest.raises(TruncatedBodyError) as error:

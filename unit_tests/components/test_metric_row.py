@@ -77,7 +77,11 @@ def test_given_text_cells_when_transformed_then_null_and_their_text_kept_in_non_
 
 
 def test_given_integer_column_when_cell_is_fractional_then_null_with_text_and_whole_float_is_int() -> None:
-    columns = {"id": {"type": "integer"}, "purchases": {"type": ["integer", "null"]}, "revenue": {"type": ["number", "null"]}}
+    columns = {
+        "id": {"type": "integer"},
+        "purchases": {"type": ["integer", "null"]},
+        "revenue": {"type": ["number", "null"]},
+    }
     record = {"id": "5", "Purchases": "2.5", "Total Email Sends": "1e3", "Revenue": "4.0"}
     typing = MetricRowTyping(parameters={}, columns={**columns, "total_email_sends": {"type": ["integer", "null"]}})
 

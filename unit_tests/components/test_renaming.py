@@ -17,10 +17,14 @@ from source_iterable.components.renaming import (
     [
         pytest.param(["Industry", "industry", "email"], {"Industry": "_industry"}, id="issue-example-top-level"),
         pytest.param(
-            ["offers", "offers.Intro APR", "offers.intro APR"], {"offers.Intro APR": "_offers.intro APR"}, id="issue-example-dotted"
+            ["offers", "offers.Intro APR", "offers.intro APR"],
+            {"offers.Intro APR": "_offers.intro APR"},
+            id="issue-example-dotted",
         ),
         pytest.param(
-            ["INDUSTRY", "Industry", "industry"], {"Industry": "_industry", "INDUSTRY": "__industry"}, id="three-way-by-uppercase-count"
+            ["INDUSTRY", "Industry", "industry"],
+            {"Industry": "_industry", "INDUSTRY": "__industry"},
+            id="three-way-by-uppercase-count",
         ),
         pytest.param(["aB", "Ab"], {"aB": "_Ab"}, id="tie-broken-by-code-point-order"),
         pytest.param(["email", "firstName", "offers.intro APR"], {}, id="no-collision"),
@@ -33,13 +37,27 @@ def test_case_collision_renames(paths: list[str], expected: dict[str, str]) -> N
 @pytest.mark.parametrize(
     "record, source, target, expected",
     [
-        pytest.param({"Industry": "Media", "industry": "retail"}, "Industry", "_industry",
-                     {"industry": "retail", "_industry": "Media"}, id="top-level"),
-        pytest.param({"offers": {"Intro APR": 1.5, "intro APR": "low"}}, "offers.Intro APR", "_offers.intro APR",
-                     {"offers": {"intro APR": "low"}, "_offers": {"intro APR": 1.5}}, id="dotted-path-to-new-object"),
+        pytest.param(
+            {"Industry": "Media", "industry": "retail"},
+            "Industry",
+            "_industry",
+            {"industry": "retail", "_industry": "Media"},
+            id="top-level",
+        ),
+        pytest.param(
+            {"offers": {"Intro APR": 1.5, "intro APR": "low"}},
+            "offers.Intro APR",
+            "_offers.intro APR",
+            {"offers": {"intro APR": "low"}, "_offers": {"intro APR": 1.5}},
+            id="dotted-path-to-new-object",
+        ),
         pytest.param({"email": "a@x"}, "Industry", "_industry", {"email": "a@x"}, id="absent-field-no-op"),
-        pytest.param({"offers": None}, "offers.Intro APR", "_offers.intro APR", {"offers": None}, id="null-parent-no-op"),
-        pytest.param({"orders": [{"Id": 1}]}, "orders.Id", "_orders.id", {"orders": [{"Id": 1}]}, id="list-parent-left-in-place"),
+        pytest.param(
+            {"offers": None}, "offers.Intro APR", "_offers.intro APR", {"offers": None}, id="null-parent-no-op"
+        ),
+        pytest.param(
+            {"orders": [{"Id": 1}]}, "orders.Id", "_orders.id", {"orders": [{"Id": 1}]}, id="list-parent-left-in-place"
+        ),
     ],
 )
 def test_move_field(record: dict[str, Any], source: str, target: str, expected: dict[str, Any]) -> None:
@@ -54,7 +72,9 @@ def a_renamer(fields: dict[str, str]) -> CaseCollisionRenamer:
     return CaseCollisionRenamer(requester=requester, parameters={})
 
 
-def test_given_project_fields_collide_when_a_profile_carries_only_the_upper_case_twin_then_it_is_still_renamed() -> None:
+def test_given_project_fields_collide_when_a_profile_carries_only_the_upper_case_twin_then_it_is_still_renamed() -> (
+    None
+):
     renamer = a_renamer({"Industry": "string", "industry": "string", "email": "string"})
     record = {"email": "a@x", "Industry": "Media"}
     renamer.transform(record)

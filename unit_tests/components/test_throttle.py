@@ -1,6 +1,5 @@
 """ExportThrottle: at most `limit` export requests in any sliding period, shared by every export stream."""
 
-
 import pytest
 
 from source_iterable.components.throttle import ExportThrottle, shared_throttle
@@ -63,8 +62,14 @@ def test_given_two_streams_sharing_the_throttle_then_eight_calls_take_two_window
         throttle.acquire()
         sent_at.append((stream, time.now))
     assert sent_at == [
-        ("email_send", 1000.0), ("email_open", 1000.0), ("email_send", 1000.0), ("email_open", 1000.0),
-        ("email_send", 1061.0), ("email_open", 1061.0), ("email_send", 1061.0), ("email_open", 1061.0),
+        ("email_send", 1000.0),
+        ("email_open", 1000.0),
+        ("email_send", 1000.0),
+        ("email_open", 1000.0),
+        ("email_send", 1061.0),
+        ("email_open", 1061.0),
+        ("email_send", 1061.0),
+        ("email_open", 1061.0),
     ]
 
 

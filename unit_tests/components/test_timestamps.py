@@ -113,7 +113,9 @@ def test_given_timestamp_fields_when_transformed_then_only_those_paths_are_rewri
         "draft": {"updatedAt": "2025-03-04T05:06:07+02:00", "id": 5},
         "value": {"createdAt": 1735689600000},
     }
-    TimestampFields(parameters={}, timestamp_fields=["createdAt", "updatedAt", "draft.updatedAt", "startAt", "x.y"]).transform(record)
+    TimestampFields(
+        parameters={}, timestamp_fields=["createdAt", "updatedAt", "draft.updatedAt", "startAt", "x.y"]
+    ).transform(record)
     assert record == {
         "id": 1735689600000,
         "createdAt": "2025-01-01T00:00:00Z",

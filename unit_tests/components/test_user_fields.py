@@ -12,13 +12,23 @@ from source_iterable.components.user_fields import (
 )
 
 NULLABLE_STRING = {"type": ["null", "string"]}
-BASE = {"email": {"type": ["string", "null"]}, "emailListIds": {"type": ["array", "null"], "items": {"type": "integer"}}}
+BASE = {
+    "email": {"type": ["string", "null"]},
+    "emailListIds": {"type": ["array", "null"], "items": {"type": "integer"}},
+}
 
 
 def test_given_each_iterable_type_then_it_maps_to_json_schema() -> None:
     fields = {
-        "s": "string", "l": "long", "d": "double", "b": "boolean", "t": "date", "o": "object", "g": "geo_location",
-        "n": "nested", "x": "unknownType",
+        "s": "string",
+        "l": "long",
+        "d": "double",
+        "b": "boolean",
+        "t": "date",
+        "o": "object",
+        "g": "geo_location",
+        "n": "nested",
+        "x": "unknownType",
     }
     assert user_fields_schema({}, fields)["properties"] == {
         "s": {"type": ["null", "string"]},
@@ -27,27 +37,51 @@ def test_given_each_iterable_type_then_it_maps_to_json_schema() -> None:
         "b": {"type": ["null", "boolean"]},
         "t": {"type": ["null", "string"], "format": "date-time"},
         "o": {"type": ["null", "object"], "additionalProperties": True, "properties": {}},
-        "g": {"type": ["null", "object"], "additionalProperties": True,
-              "properties": {"lat": {"type": ["null", "number"]}, "lon": {"type": ["null", "number"]}}},
-        "n": {"type": ["null", "array"], "items": {"type": ["null", "object"], "additionalProperties": True, "properties": {}}},
+        "g": {
+            "type": ["null", "object"],
+            "additionalProperties": True,
+            "properties": {"lat": {"type": ["null", "number"]}, "lon": {"type": ["null", "number"]}},
+        },
+        "n": {
+            "type": ["null", "array"],
+            "items": {"type": ["null", "object"], "additionalProperties": True, "properties": {}},
+        },
         "x": {},
     }
 
 
 def test_given_dotted_paths_then_they_nest_under_objects_and_list_items() -> None:
-    fields = {"address": "object", "address.city": "string", "orders": "nested", "orders.orderId": "string", "a.b.c": "long"}
+    fields = {
+        "address": "object",
+        "address.city": "string",
+        "orders": "nested",
+        "orders.orderId": "string",
+        "a.b.c": "long",
+    }
     properties = user_fields_schema({}, fields)["properties"]
     assert properties["address"]["properties"] == {"city": NULLABLE_STRING}
     assert properties["orders"]["items"]["properties"] == {"orderId": NULLABLE_STRING}
     assert properties["a"] == {
-        "type": ["null", "object"], "additionalProperties": True,
-        "properties": {"b": {"type": ["null", "object"], "additionalProperties": True,
-                             "properties": {"c": {"type": ["null", "integer"]}}}},
+        "type": ["null", "object"],
+        "additionalProperties": True,
+        "properties": {
+            "b": {
+                "type": ["null", "object"],
+                "additionalProperties": True,
+                "properties": {"c": {"type": ["null", "integer"]}},
+            }
+        },
     }
 
 
 def test_given_case_collisions_then_the_schema_declares_the_renamed_fields() -> None:
-    fields = {"Industry": "string", "industry": "string", "offers": "object", "offers.Intro APR": "double", "offers.intro APR": "string"}
+    fields = {
+        "Industry": "string",
+        "industry": "string",
+        "offers": "object",
+        "offers.Intro APR": "double",
+        "offers.intro APR": "string",
+    }
     properties = user_fields_schema({}, fields)["properties"]
     assert sorted(properties) == ["_industry", "_offers", "industry", "offers"]
     assert properties["offers"]["properties"] == {"intro APR": NULLABLE_STRING}
@@ -85,7 +119,9 @@ FALLBACK_WARNING = (
 @pytest.mark.parametrize(
     "status, body, cause",
     [
-        pytest.param(401, {"msg": "Invalid API key", "code": "BadApiKey"}, "HTTP 401 (BadApiKey: Invalid API key)", id="refused"),
+        pytest.param(
+            401, {"msg": "Invalid API key", "code": "BadApiKey"}, "HTTP 401 (BadApiKey: Invalid API key)", id="refused"
+        ),
         pytest.param(200, {"unexpected": 1}, "HTTP 200 without a `fields` object", id="no-fields-object"),
         pytest.param(200, {"fields": ["email"]}, "HTTP 200 without a `fields` object", id="fields-not-an-object"),
         pytest.param(200, ["fields"], "HTTP 200 without a `fields` object", id="body-not-an-object"),
@@ -97,7 +133,9 @@ def test_given_getfields_without_a_field_map_then_the_base_schema_and_a_warning_
     schema = a_loader(status, body).get_json_schema()
     assert schema["properties"] == BASE
     assert schema["additionalProperties"] is True
-    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [FALLBACK_WARNING.format(cause=cause)]
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        FALLBACK_WARNING.format(cause=cause)
+    ]
 
 
 def test_given_getfields_body_not_json_then_the_base_schema_and_a_warning(caplog: pytest.LogCaptureFixture) -> None:

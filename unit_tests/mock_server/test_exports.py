@@ -384,7 +384,6 @@ class TestSplitAndRetry:
             "sync resumes here."
         )
 
-
     def test_given_the_connection_fails_before_any_answer_then_the_same_window_is_tried_three_times(
         self, api: ExportApi
     ) -> None:
@@ -418,7 +417,9 @@ class TestErrors:
         )
         assert states(output, "email_send") == [{"createdAt": "2025-01-01T00:00:00Z"}]
 
-    def test_given_a_200_html_page_then_the_sync_fails_saying_not_jsonl_and_the_state_stays(self, api: ExportApi) -> None:
+    def test_given_a_200_html_page_then_the_sync_fails_saying_not_jsonl_and_the_state_stays(
+        self, api: ExportApi
+    ) -> None:
         api.add("emailSend", *sends("2025-01-02T00:00:00Z"))
         api.fail(
             Fault(
@@ -552,7 +553,10 @@ class TestState:
             ("emailSend", "2025-03-02 00:00:00", "2025-04-01 00:00:00"),
         ]
         assert [state["createdAt"] for state in states(output, "email_send")] == [
-            "2025-01-31T00:00:00Z", "2025-03-02T00:00:00Z", "2025-04-01T00:00:00Z", "2025-04-01T00:00:00Z",
+            "2025-01-31T00:00:00Z",
+            "2025-03-02T00:00:00Z",
+            "2025-04-01T00:00:00Z",
+            "2025-04-01T00:00:00Z",
         ]
 
     def test_given_a_record_dated_beyond_its_window_then_the_state_still_stops_at_the_window_end(

@@ -23,9 +23,7 @@ from unit_tests.mock_server.response_builder import (
     wrapped_records_response,
 )
 
-STOPS = (
-    "The stream stops here, so that its state does not move past records it did not read; retry the sync later."
-)
+STOPS = "The stream stops here, so that its state does not move past records it did not read; retry the sync later."
 BAD_PAGES = [
     pytest.param(
         HttpResponse("<html><body><h1>502 Bad Gateway</h1></body></html>", 200, {"Content-Type": "text/html"}),
@@ -108,7 +106,9 @@ def test_given_an_empty_list_under_the_records_key_when_read_then_no_records_and
 
 
 def test_given_an_error_envelope_on_the_wrapped_catalogs_when_read_then_stream_fails(http_mocker: HttpMocker) -> None:
-    http_mocker.get(a_paged_request("catalogs").build(), json_response({"msg": "Catalogs disabled", "code": "Forbidden"}))
+    http_mocker.get(
+        a_paged_request("catalogs").build(), json_response({"msg": "Catalogs disabled", "code": "Forbidden"})
+    )
 
     output = read_stream("catalogs", a_config().build(), expect_failure=True)
 

@@ -217,7 +217,6 @@ class TestCampaignsIncremental:
         assert [record["id"] for record in records_of(output)] == [1]
         assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "2017-07-14T02:40:00.000Z"}
 
-
     def test_given_an_rfc3339_state_when_read_then_campaigns_up_to_that_instant_are_dropped_to_the_millisecond(
         self, http_mocker: HttpMocker
     ) -> None:
@@ -255,7 +254,9 @@ class TestTimestampForms:
             "startAt": 1_706_000_100_000,
             "endedAt": 1_706_000_200_999,
         }
-        http_mocker.get(a_paged_request("campaigns", 1, 1000, sort="id").build(), records_response("campaigns", [campaign]))
+        http_mocker.get(
+            a_paged_request("campaigns", 1, 1000, sort="id").build(), records_response("campaigns", [campaign])
+        )
 
         [record] = records_of(read_stream("campaigns", a_config().build()))
 
@@ -286,7 +287,10 @@ class TestTimestampForms:
 
         [record] = records_of(read_stream("journeys", a_config().build()))
 
-        assert (record["createdAt"], record["draft"]) == ("2023-11-14T22:13:20Z", {"id": 9, "updatedAt": "2023-11-14T22:13:21Z"})
+        assert (record["createdAt"], record["draft"]) == (
+            "2023-11-14T22:13:20Z",
+            {"id": 9, "updatedAt": "2023-11-14T22:13:21Z"},
+        )
 
     def test_given_date_time_templates_and_an_epoch_ms_state_when_read_then_instants_are_compared(
         self, http_mocker: HttpMocker
@@ -599,8 +603,9 @@ class TestMetadata:
         ]
 
 
-def a_dated_campaign(campaign_id: int, state: str, created: str, started: str | None = None,
-                     ended: str | None = None) -> dict[str, Any]:
+def a_dated_campaign(
+    campaign_id: int, state: str, created: str, started: str | None = None, ended: str | None = None
+) -> dict[str, Any]:
     """A campaign whose dates are given as RFC 3339 strings (as REST timestamps may soon arrive)."""
     return {
         **a_campaign(campaign_id),
@@ -737,7 +742,10 @@ class TestCampaignsMetrics:
             records_response("campaigns", [a_dated_campaign(1, "Running", "2024-01-01T00:00:00Z")]),
         )
         http_mocker.get(
-            a_request("campaigns/metrics").with_param("campaignId", [1]).with_param("startDateTime", "2024-01-01").build(),
+            a_request("campaigns/metrics")
+            .with_param("campaignId", [1])
+            .with_param("startDateTime", "2024-01-01")
+            .build(),
             error_response(403, "Forbidden", "This API key cannot read campaigns/metrics"),
         )
         state = StateBuilder().with_stream_state("campaigns_metrics", {"synced_at": "2024-06-01T00:00:00Z"}).build()
@@ -811,7 +819,12 @@ class TestCampaignsMetricsDaily:
         output = read_stream("campaigns_metrics_daily", config, SyncMode.incremental, state)
 
         assert [(record["date"], record["id"]) for record in records_of(output)] == [
-            ("2024-06-02", 1), ("2024-06-02", 5), ("2024-06-03", 1), ("2024-06-03", 5), ("2024-06-04", 1), ("2024-06-04", 5)
+            ("2024-06-02", 1),
+            ("2024-06-02", 5),
+            ("2024-06-03", 1),
+            ("2024-06-03", 5),
+            ("2024-06-04", 1),
+            ("2024-06-04", 5),
         ]
         assert output.most_recent_state.stream_state.__dict__ == {"date": "2024-06-04"}
 
@@ -825,6 +838,9 @@ class TestCampaignsMetricsDaily:
         output = read_stream("campaigns_metrics_daily", config, SyncMode.incremental, state)
 
         assert [(record["date"], record["id"]) for record in records_of(output)] == [
-            ("2024-06-02", 1), ("2024-06-02", 5), ("2024-06-03", 1), ("2024-06-03", 5)
+            ("2024-06-02", 1),
+            ("2024-06-02", 5),
+            ("2024-06-03", 1),
+            ("2024-06-03", 5),
         ]
         assert output.most_recent_state.stream_state.__dict__ == {"date": "2024-06-03"}

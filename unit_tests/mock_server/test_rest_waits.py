@@ -31,7 +31,9 @@ def rate_limited_with(retry_after: str) -> HttpResponse:
 def test_given_retry_after_of_a_day_when_read_then_waits_the_300_s_cap_and_says_so(
     http_mocker: HttpMocker, retry_waits: list[float]
 ) -> None:
-    http_mocker.get(a_request("channels").build(), [rate_limited_with("86400"), records_response("channels", [a_channel(1)])])
+    http_mocker.get(
+        a_request("channels").build(), [rate_limited_with("86400"), records_response("channels", [a_channel(1)])]
+    )
 
     output = read_stream("channels", a_config().build())
 
@@ -47,7 +49,9 @@ def test_given_retry_after_of_a_day_when_read_then_waits_the_300_s_cap_and_says_
 def test_given_nonsense_retry_after_when_read_then_default_backoff_and_recovers(
     http_mocker: HttpMocker, retry_waits: list[float], value: str
 ) -> None:
-    http_mocker.get(a_request("channels").build(), [rate_limited_with(value), records_response("channels", [a_channel(1)])])
+    http_mocker.get(
+        a_request("channels").build(), [rate_limited_with(value), records_response("channels", [a_channel(1)])]
+    )
 
     output = read_stream("channels", a_config().build())
 
@@ -128,4 +132,6 @@ def test_default_rest_timeouts_bound_a_failing_request_under_ten_minutes() -> No
     backoffs = sum(2**attempt + 1 for attempt in range(1, retries + 1))
 
     assert (retries + 1) * silence + backoffs < 600
-    assert timedelta(seconds=manifest["definitions"]["error_handler"]["backoff_strategies"][0]["max_seconds"]) <= timedelta(minutes=5)
+    assert timedelta(
+        seconds=manifest["definitions"]["error_handler"]["backoff_strategies"][0]["max_seconds"]
+    ) <= timedelta(minutes=5)

@@ -52,13 +52,17 @@ def test_given_an_instant_in_any_form_on_an_export_cursor_then_it_becomes_rfc333
 
 def test_given_per_partition_template_states_then_each_partition_cursor_is_normalised() -> None:
     stream_state = {
-        "states": [{"partition": {"templateType": "Base", "messageMedium": "Email"}, "cursor": {"updatedAt": "2024-01-15"}}],
+        "states": [
+            {"partition": {"templateType": "Base", "messageMedium": "Email"}, "cursor": {"updatedAt": "2024-01-15"}}
+        ],
         "state": {"updatedAt": "2024-01-15T00:00:00Z"},
         "use_global_cursor": False,
     }
 
     assert normalised("templates", stream_state) == {
-        "states": [{"partition": {"templateType": "Base", "messageMedium": "Email"}, "cursor": {"updatedAt": JAN_15_REST}}],
+        "states": [
+            {"partition": {"templateType": "Base", "messageMedium": "Email"}, "cursor": {"updatedAt": JAN_15_REST}}
+        ],
         "state": {"updatedAt": JAN_15_REST},
         "use_global_cursor": False,
     }
@@ -91,7 +95,9 @@ def test_given_an_iso_state_on_campaigns_when_read_then_older_campaigns_dropped_
 ) -> None:
     http_mocker.get(
         a_paged_request("campaigns", sort="id").build(),
-        records_response("campaigns", [a_campaign(1, updated_at=JAN_15_MS - 1), a_campaign(2, updated_at=JAN_15_MS + 1)]),
+        records_response(
+            "campaigns", [a_campaign(1, updated_at=JAN_15_MS - 1), a_campaign(2, updated_at=JAN_15_MS + 1)]
+        ),
     )
     state = StateBuilder().with_stream_state("campaigns", {"updatedAt": "2024-01-15T00:00:00Z"}).build()
 
@@ -109,7 +115,9 @@ def test_given_an_iso_state_on_campaigns_when_read_then_older_campaigns_dropped_
         pytest.param("https://user:pw@api.iterable.com", "user info (…@)", id="user-info"),
     ],
 )
-def test_given_api_base_url_with_more_than_a_base_when_read_then_config_error_naming_the_field(url: str, part: str) -> None:
+def test_given_api_base_url_with_more_than_a_base_when_read_then_config_error_naming_the_field(
+    url: str, part: str
+) -> None:
     output = read_stream("channels", a_config().with_api_base_url(url).build(), expect_failure=True)
 
     error = output.errors[-1].trace.error

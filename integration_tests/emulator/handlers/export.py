@@ -37,8 +37,9 @@ class ExportQuery:
 
 def export_json(request: Request) -> Response:
     query = parse_export_query(request)
-    return Response(200, body(request.dataset, query, request.options.export_cache),
-                    content_type="application/x-json-stream")
+    return Response(
+        200, body(request.dataset, query, request.options.export_cache), content_type="application/x-json-stream"
+    )
 
 
 def body(dataset: Dataset, query: ExportQuery, cache: ExportCache | None) -> Iterator[bytes]:
@@ -56,8 +57,11 @@ def parse_export_query(request: Request) -> ExportQuery:
         raise BadRequest(f"Invalid dataTypeName: {data_type}")
     start, end = _window(request)
     return ExportQuery(
-        DATA_TYPE_ALIASES.get(data_type, data_type), start, end,
-        tuple(_field_list(request, "onlyFields")), tuple(_field_list(request, "omitFields")),
+        DATA_TYPE_ALIASES.get(data_type, data_type),
+        start,
+        end,
+        tuple(_field_list(request, "onlyFields")),
+        tuple(_field_list(request, "omitFields")),
         request.first("campaignId"),
     )
 

@@ -189,16 +189,26 @@ class ExportJobs:
             now = self._clock()
             self._advance(now)
             return [
-                JobView(job.id, job.fields["dataTypeName"], job.fields.get("startDateTime"),
-                        job.fields.get("endDateTime"), job.state(now), len(job.listed(now)), len(job.files),
-                        job.truncated, job.started, job.finish if job.started is not None else None,
-                        tuple(job.ready))
+                JobView(
+                    job.id,
+                    job.fields["dataTypeName"],
+                    job.fields.get("startDateTime"),
+                    job.fields.get("endDateTime"),
+                    job.state(now),
+                    len(job.listed(now)),
+                    len(job.files),
+                    job.truncated,
+                    job.started,
+                    job.finish if job.started is not None else None,
+                    tuple(job.ready),
+                )
                 for job in self._jobs.values()
             ]
 
     # ------------------------------------------------------------------ the API
-    def start(self, fields: dict[str, str], query: export.ExportQuery, output_format: str,
-              body: Callable[[], Iterable[bytes]]) -> int:
+    def start(
+        self, fields: dict[str, str], query: export.ExportQuery, output_format: str, body: Callable[[], Iterable[bytes]]
+    ) -> int:
         if self._directory is None:
             raise RuntimeError("ExportJobs.open() was not called")
         range_days = (query.end - query.start).total_seconds() / 86400
@@ -211,8 +221,9 @@ class ExportJobs:
         directory = self._directory / str(job_id)
         directory.mkdir()
         extension = "json" if output_format == JSON_FORMAT else "csv"
-        files = _write_files(body(), directory, f"{query.data_type}_{job_id}_{{:05d}}.{extension}",
-                             self.settings.file_bytes)
+        files = _write_files(
+            body(), directory, f"{query.data_type}_{job_id}_{{:05d}}.{extension}", self.settings.file_bytes
+        )
         truncated = plan.keep_files is not None
         if truncated:
             files = files[: plan.keep_files]
@@ -247,8 +258,9 @@ class ExportJobs:
             job = self._job(job_id)
             state = job.state(now)
             if state not in (ENQUEUED, RUNNING):
-                raise BadRequest(f"Export job {job_id} has already finished ({self._spell(state)}) and cannot be"
-                                 " cancelled")
+                raise BadRequest(
+                    f"Export job {job_id} has already finished ({self._spell(state)}) and cannot be cancelled"
+                )
             job.cancelled = now
             self.counters["jobs_cancelled"] += 1
 
@@ -314,14 +326,18 @@ class ExportJobs:
                 return
             job = min(waiting, key=lambda job: job.id)
             eligible = job.created + self.settings.queue_seconds * scale
-            busy = sorted(other.finish for other in self._jobs.values()
-                          if other.started is not None and other.finish > eligible)
+            busy = sorted(
+                other.finish for other in self._jobs.values() if other.started is not None and other.finish > eligible
+            )
             begins = eligible if len(busy) < self.settings.max_running else busy[len(busy) - self.settings.max_running]
             if begins > now:
                 return
             self._schedule(job, begins)
-            running = sum(1 for other in self._jobs.values()
-                          if other.started is not None and other.started <= begins < other.finish)
+            running = sum(
+                1
+                for other in self._jobs.values()
+                if other.started is not None and other.started <= begins < other.finish
+            )
             self.peak_running = max(self.peak_running, running)
 
     def _schedule(self, job: ExportJob, begins: float) -> None:
@@ -421,16 +437,25 @@ def start_export(request: Request) -> Response:
     if not isinstance(body, dict):
         raise BadRequest("Request body must be a JSON object", code="BadJsonBody")
     fields: dict[str, str] = {}
-    for name in ("dataTypeName", "outputFormat", "startDateTime", "endDateTime", "onlyFields", "omitFields",
-                 "campaignId", "delimiter"):
+    for name in (
+        "dataTypeName",
+        "outputFormat",
+        "startDateTime",
+        "endDateTime",
+        "onlyFields",
+        "omitFields",
+        "campaignId",
+        "delimiter",
+    ):
         value = body.get(name)
         if value is None:
             continue
         if name == "campaignId" and not isinstance(value, bool) and isinstance(value, int):
             value = str(value)
         if not isinstance(value, str):
-            raise BadRequest(f"Invalid {name}: expected a {'number' if name == 'campaignId' else 'string'}",
-                             code="BadJsonBody")
+            raise BadRequest(
+                f"Invalid {name}: expected a {'number' if name == 'campaignId' else 'string'}", code="BadJsonBody"
+            )
         fields[name] = value
     if len(fields.get("delimiter", ",")) != 1:
         raise BadRequest(f"Invalid delimiter: {fields['delimiter']!r}. Expected one character")

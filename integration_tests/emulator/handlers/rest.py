@@ -169,9 +169,7 @@ def metadata_keys(request: Request) -> Response:
             raise BadRequest(f"Invalid nextMarker: {marker!r}")
         start = keys.index(marker)
     chunk = keys[start : start + METADATA_PAGE_SIZE]
-    payload: dict[str, Any] = {
-        "results": [_metadata_properties(name, key, table[key]) for key in chunk]
-    }
+    payload: dict[str, Any] = {"results": [_metadata_properties(name, key, table[key]) for key in chunk]}
     if start + METADATA_PAGE_SIZE < len(keys):
         payload["nextMarker"] = keys[start + METADATA_PAGE_SIZE]
     return json_response(payload)
