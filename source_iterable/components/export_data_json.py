@@ -66,6 +66,15 @@ class RangeReader(Protocol):
 
 
 @dataclass
+class _Tally:
+    """What one range cost through export/data.json, for its summary line (local to one read: readers are shared
+    by the worker threads)."""
+
+    requests: int = 0
+    records: int = 0
+
+
+@dataclass
 class DataJsonRangeReader:
     """A range through `export/data.json`, in as few requests as the data allows (`WindowSizer`).
 
@@ -100,13 +109,28 @@ class DataJsonRangeReader:
     def read_range(
         self, window: Window, stream_slice: StreamSlice, progress: RangeProgress
     ) -> Iterator[dict[str, Any] | WindowDone]:
+        """The range's records and `WindowDone`s (`_read_range`), then one summary line: requests, records, seconds."""
+        tally = _Tally()
+        began = self.clock()
+        for item in self._read_range(window, stream_slice, progress, tally):
+            if not isinstance(item, WindowDone):
+                tally.records += 1
+            yield item
+        LOGGER.info(
+            f"{self.sender.stream_name}: read {describe(window)} with export/data.json: {tally.requests} requests, "
+            f"{tally.records} records in {self.clock() - began:.1f} s."
+        )
+
+    def _read_range(
+        self, window: Window, stream_slice: StreamSlice, progress: RangeProgress, tally: "_Tally"
+    ) -> Iterator[dict[str, Any] | WindowDone]:
         start, end = window
         name = self.sender.stream_name
         if end - start <= self.sizer.max_window:
-            yield from self._read_window(window, stream_slice, progress)
+            yield from self._read_window(window, stream_slice, progress, tally)
             yield WindowDone(window)
             return
-        times = self._probe(window, stream_slice)
+        times = self._probe(window, stream_slice, tally)
         if times is not None:
             plan = self.sizer.plan(window, times)
             LOGGER.info(
@@ -116,21 +140,21 @@ class DataJsonRangeReader:
             )
             for part, holds in plan:
                 if holds:
-                    yield from self._read_window(part, stream_slice, progress)
+                    yield from self._read_window(part, stream_slice, progress, tally)
                 yield WindowDone(part)
             return
         size = self.sizer.max_window
         while start < end:
             part = (start, min(end, start + size))
             count = 0
-            for record in self._read_window(part, stream_slice, progress):
+            for record in self._read_window(part, stream_slice, progress, tally):
                 count += 1
                 yield record
             yield WindowDone(part)
             size = self.sizer.next_size(part, count)
             start = part[1]
 
-    def _probe(self, window: Window, stream_slice: StreamSlice) -> Sequence[float] | None:
+    def _probe(self, window: Window, stream_slice: StreamSlice, tally: "_Tally") -> Sequence[float] | None:
         """The sorted `time_field` of every record of `window` (POSIX seconds, 8 bytes a record: 16 MB at
         `probe_limit`), or None when the range cannot be planned from them.
 
@@ -142,7 +166,7 @@ class DataJsonRangeReader:
         times: array[float] = array("d")
         try:
             parts = self._attempts(
-                window, stream_slice, _NO_REPEATS, self._probe_body, self.time_field, self.probe_requests
+                window, stream_slice, _NO_REPEATS, self._probe_body, tally, self.time_field, self.probe_requests
             )
             for part in parts:
                 times.extend(part)
@@ -180,9 +204,9 @@ class DataJsonRangeReader:
         yield times
 
     def _read_window(
-        self, window: Window, stream_slice: StreamSlice, progress: RangeProgress
+        self, window: Window, stream_slice: StreamSlice, progress: RangeProgress, tally: "_Tally"
     ) -> Iterator[dict[str, Any]]:
-        return self._attempts(window, stream_slice, progress, self._records_body, None)
+        return self._attempts(window, stream_slice, progress, self._records_body, tally, None)
 
     def _records_body(
         self, response: requests.Response, window: Window, stream_slice: StreamSlice
@@ -195,6 +219,7 @@ class DataJsonRangeReader:
         stream_slice: StreamSlice,
         progress: RangeProgress,
         body: Callable[[requests.Response, Window, StreamSlice], Iterator[T]],
+        tally: "_Tally",
         only_field: str | None,
         max_requests: int | None = None,
     ) -> Iterator[T]:
@@ -217,6 +242,7 @@ class DataJsonRangeReader:
             if max_requests is not None and sent >= max_requests:
                 raise _Unplannable(f"no whole answer in {sent} requests (last: {failure})")
             sent += 1
+            tally.requests += 1
             count = 0
             try:
                 response = self.sender.send(current, stream_slice, deadline.exclude, extra)

@@ -7,6 +7,7 @@ transactionalData decoded, primary key _iterable_event_id; a 5xx asks the same w
 the state is the end of the contiguous windows fully emitted.
 """
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -143,6 +144,19 @@ class TestWindows:
         ]
         assert message_ids(output) == ["m-1", "m-2", "m-3"]
         assert states(output, "email_send")[-1] == {"createdAt": "2026-01-01T00:00:00Z"}
+
+    def test_given_a_range_read_then_one_summary_line_gives_its_path_requests_and_records(self, api: ExportApi) -> None:
+        api.add("emailSend", *sends("2025-03-03T10:00:00Z", "2025-03-20T00:00:00Z", "2025-09-09T09:09:09Z"))
+        output = sync(["email_send"], export_config(end_date="2026-01-01T00:00:00Z"))
+        summaries = [
+            re.sub(r"in [0-9.]+ s\.$", "in <s> s.", log.log.message)
+            for log in output.logs
+            if "with export/data.json:" in log.log.message
+        ]
+        assert summaries == [
+            "email_send: read [2025-01-01 00:00:00, 2026-01-01 00:00:00) with export/data.json: 2 requests, "
+            "3 records in <s> s."
+        ]
 
     def test_given_full_refresh_then_the_range_from_start_date_is_read_the_same_way(self, api: ExportApi) -> None:
         api.add("emailSend", *sends("2025-01-10T00:00:00Z", "2025-02-20T00:00:00Z"))
