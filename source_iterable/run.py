@@ -56,6 +56,7 @@ with _protocol_schemas_without_attribute_docs():
     from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+    from source_iterable import cdk_adapter
     from source_iterable.components.export_jobs import cancel_started_jobs
     from source_iterable.config_errors import config_error, error_line, spec_violation
     from source_iterable.record_batch import DELIVERY, RecordBatch
@@ -166,7 +167,7 @@ class FastRecordEntrypoint(IterableEntrypoint):
             yield from self._queued_lines()
 
     def _queued_lines(self) -> Iterator[str]:
-        for message in self._emit_queued_messages(self.source):
+        for message in cdk_adapter.queued_messages(self):
             yield self.airbyte_message_to_string(message)
 
     def _read_lines(
@@ -209,11 +210,11 @@ class FastRecordEntrypoint(IterableEntrypoint):
         for message in self.source.read(self.logger, config, catalog, state):
             yield message
             try:
-                self._memory_monitor.check_memory_usage()
+                cdk_adapter.check_memory(self)
             except AirbyteTracedException:
-                yield from self._emit_queued_messages(self.source)
+                yield from cdk_adapter.queued_messages(self)
                 raise
-        yield from self._emit_queued_messages(self.source)
+        yield from cdk_adapter.queued_messages(self)
 
 
 class BatchedOutput:

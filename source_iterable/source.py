@@ -22,12 +22,12 @@ from airbyte_cdk.models import (
     Type,
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
-from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
+from source_iterable import cdk_adapter
 from source_iterable.components import ConnectionProbes
 from source_iterable.components.export_mode import EXPORT_PATHS_KEY, ExportSettings, StreamRange, choose_paths
 from source_iterable.input_files import read_catalog_file, read_config_file, read_state_file
@@ -141,7 +141,7 @@ class SourceIterable(ConcurrentDeclarativeSource):
         one by one, so a log of its own follows it with the count of batched records. A sync whose streams failed
         ends with `failed_sync`'s error instead of the CDK's.
         """
-        self._config = {**self._config, EXPORT_PATHS_KEY: self._export_paths(catalog)}
+        cdk_adapter.set_config(self, {**cdk_adapter.config(self), EXPORT_PATHS_KEY: self._export_paths(catalog)})
         failures: dict[str, AirbyteErrorTraceMessage] = {}
         try:
             yield from self._read_batches(logger, config, catalog, state, failures)
@@ -194,11 +194,11 @@ class SourceIterable(ConcurrentDeclarativeSource):
         (`EXPORT_PATHS_KEY`): a stream on export jobs gets one slice for its whole range, and its retriever reads
         that slice with one job.
         """
-        config = self._config
+        config = cdk_adapter.config(self)
         selected = {entry.stream.name: entry.sync_mode for entry in catalog.streams}
         exports = [
             stream
-            for stream in self._stream_configs(self._source_config)
+            for stream in cdk_adapter.stream_definitions(self)
             if stream.get("name") in selected
             and str((stream.get("retriever") or {}).get("class_name", "")).endswith("ExportWindowRetriever")
         ]
@@ -215,7 +215,7 @@ class SourceIterable(ConcurrentDeclarativeSource):
             name = stream["name"]
             start = start_date
             cursor_field = (stream.get("incremental_sync") or {}).get("cursor_field")
-            saved = self._connector_state_manager.get_stream_state(name, None).get(str(cursor_field))
+            saved = cdk_adapter.saved_stream_state(self, name).get(str(cursor_field))
             if selected[name] == SyncMode.incremental and saved:
                 start = max(start_date, ab_datetime_parse(str(saved)) - lookback)
             ranges.append(StreamRange(name=name, start=start, end=end))
@@ -228,13 +228,13 @@ class SourceIterable(ConcurrentDeclarativeSource):
         a TRACE with the stack trace). Probes go through the source's API budget like every stream request.
         """
         try:
-            self._prepare_for_stream_build()  # the config validations and the API budget, as for streams()
+            cdk_adapter.prepare_for_stream_build(self)  # the config validations and the API budget, as for streams()
         except AirbyteTracedException as error:
             if error.failure_type != FailureType.config_error:
                 raise
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         probes = [
-            self._constructor.create_component(HttpRequesterModel, probe, self._config, name=f"check_probe_{index}")
-            for index, probe in enumerate(self._source_config["definitions"]["check_probes"], start=1)
+            cdk_adapter.build_requester(self, probe, name=f"check_probe_{index}")
+            for index, probe in enumerate(cdk_adapter.manifest(self)["definitions"]["check_probes"], start=1)
         ]
         return ConnectionProbes(probes).run()

@@ -112,7 +112,7 @@ class ApiBaseUrlValidation(ValidationStrategy):
         host = parts.hostname or ""
         if parts.scheme == "https" and host:
             return
-        if parts.scheme == "http" and _is_loopback(host):
+        if parts.scheme == "http" and is_loopback(host):
             return
         raise config_error(
             f"Config field '{self.field_name}' must be an https:// URL, or http:// to a loopback host "
@@ -120,7 +120,7 @@ class ApiBaseUrlValidation(ValidationStrategy):
         )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:

@@ -39,7 +39,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_iterable.components.config_validation import _is_loopback
+from source_iterable.components.config_validation import is_loopback
 from source_iterable.components.export_data_json import RangeProgress, RangeReader, WindowDone
 from source_iterable.components.export_plan import WindowFailed
 from source_iterable.components.export_records import ExportRecords
@@ -348,7 +348,7 @@ class FileFetcher:
     def get(self, url: str) -> requests.Response:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        if not (parts.scheme == "https" and host) and not (parts.scheme == "http" and _is_loopback(host)):
+        if not (parts.scheme == "https" and host) and not (parts.scheme == "http" and is_loopback(host)):
             raise AirbyteTracedException(
                 message=(
                     f"Iterable listed an export file at a URL that is not https ({parts.scheme}://{host}); "
