@@ -61,6 +61,9 @@ MAX_FILE_ATTEMPTS = 4  # reads of one file (expired URL, connection dropped mid-
 FIRST_POLL_DELAY = 2.0
 MAX_POLL_DELAY = 30.0
 NO_PROGRESS_LIMIT = 3600.0  # a job with no new file and no state change for this long counts as failed
+# A job waiting in one state (queued behind other jobs of the organization) says so this often, so that the sync is
+# never silent for longer than the platform allows (metadata.yaml maxSecondsBetweenMessages).
+STILL_WAITING_EVERY = 600.0
 MAX_ERROR_BODY = 200
 MAX_ANSWER_BYTES = 4 << 20  # a job-API answer larger than this is not Iterable's
 START_WAIT = 10.0  # on SIGTERM, how long to wait for an export/start in flight to return the id to cancel
@@ -571,17 +574,24 @@ class JobRangeReader:
         files = rows = size = 0
         delay = FIRST_POLL_DELAY
         self.sleep(delay)  # a job just started has no file yet: the first listing would be a wasted call
-        progress_at = self.clock()
+        progress_at = reported_at = self.clock()
         while True:
             if not queue:
                 self.stats.requests += 1
                 status = self.client.files(job_id, last_listed)
+                now = self.clock()
                 if status.state != state:
                     state = status.state
-                    progress_at = self.clock()
+                    progress_at = reported_at = now
                     LOGGER.info(
                         f"{self.stream}: export job {job_id} {describe(window)} is {state}: "
                         f"{files} files, {rows} rows, {size} bytes read so far."
+                    )
+                elif now - reported_at >= STILL_WAITING_EVERY:
+                    reported_at = now
+                    LOGGER.info(
+                        f"{self.stream}: export job {job_id} {describe(window)} is still {state} after "
+                        f"{now - progress_at:.0f} s: {files} files, {rows} rows, {size} bytes read so far."
                     )
                 if state in ("failed", "cancelled", "cancelling", "canceled"):
                     raise JobFailed(f"job {job_id} is {state}", ended=True)

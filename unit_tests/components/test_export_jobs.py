@@ -1,6 +1,7 @@
 """JobRangeReader, JobApiClient and FileFetcher against a fake job API and file host (job_api.py), on a fake clock."""
 
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -416,3 +417,20 @@ def test_a_job_without_progress_is_cancelled_before_its_range_is_started_again(
     assert ids(records) == ["from-data-json"]
     assert api.calls("DELETE", "/export") == ["/api/export/100", "/api/export/101", "/api/export/102"]
     assert started.ids() == []
+
+
+def test_a_job_waiting_in_one_state_says_so_every_ten_minutes(
+    api: FakeJobApi, clock: FakeClock, started: StartedJobs, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.plan([("f1", events(1))], *[Step("Enqueued", 0)] * 45, Step("Completed", 1))
+    with caplog.at_level(logging.INFO, logger="airbyte"):
+        records = list(a_reader(clock, started).read(YEAR, Recorder().on_overlap, Recorder().fallback))
+    waiting = [
+        record.getMessage().split(": export job ")[1]
+        for record in caplog.records
+        if " is still " in record.getMessage()
+    ]
+    assert ids(records) == ["m-1"]
+    # Listings after the first (Enqueued) one come 2, 6, 14, 30 s later, then every 30 s: 600 s and 1,200 s are
+    # listings, the first at or past each ten minutes.
+    assert [line.split(" after ")[1].split(" s:")[0] for line in waiting] == ["600", "1200"]
