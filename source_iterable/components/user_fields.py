@@ -86,9 +86,6 @@ class UserFieldsSchemaLoader(SchemaLoader):
     base_properties: Mapping[str, Any]
     parameters: InitVar[Mapping[str, Any]]
 
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        pass
-
     def get_json_schema(self) -> Mapping[str, Any]:
         try:
             fields = fetch_user_fields(self.requester)
