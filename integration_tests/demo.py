@@ -140,23 +140,7 @@ def configured_catalog(catalog: dict) -> dict:
 
 def expected_counts(dataset: Dataset) -> dict[str, int]:
     """How many records the emulator holds per stream name, for the streams whose name the demo knows."""
-    counts = {
-        "campaigns": len(dataset.campaigns),
-        "campaigns_metrics": len(dataset.campaign_metrics),
-        "channels": len(dataset.channels),
-        "lists": len(dataset.lists),
-        "list_users": sum(len(members) for members in dataset.list_members.values()),
-        "message_types": len(dataset.message_types),
-        "metadata": sum(len(table) for table in dataset.metadata_tables.values()),
-        "templates": len(dataset.templates),
-        "catalogs": len(dataset.catalogs),
-        "catalog_items": sum(len(items) for items in dataset.catalog_items.values()),
-        "journeys": len(dataset.journeys),
-        "snippets": len(dataset.snippets),
-        "webhooks": len(dataset.webhooks),
-        "user_fields": len(dataset.user_fields),
-        "users": len(dataset.users),
-    }
+    counts = dataset.object_counts()
     for data_type, table in dataset.events.items():
         counts[data_type.lower()] = len(table)
     return counts

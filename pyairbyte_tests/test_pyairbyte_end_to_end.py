@@ -33,23 +33,7 @@ def export_data_types() -> dict[str, str]:
 
 def expected_rows(dataset: Dataset) -> dict[str, int]:
     """Rows per stream for the data set: one per object, list member, metadata key, user and export event."""
-    rows = {
-        "campaigns": len(dataset.campaigns),
-        "campaigns_metrics": len(dataset.campaign_metrics),
-        "channels": len(dataset.channels),
-        "lists": len(dataset.lists),
-        "list_users": sum(len(members) for members in dataset.list_members.values()),
-        "message_types": len(dataset.message_types),
-        "metadata": sum(len(keys) for keys in dataset.metadata_tables.values()),
-        "templates": len(dataset.templates),
-        "catalogs": len(dataset.catalogs),
-        "catalog_items": sum(len(items) for items in dataset.catalog_items.values()),
-        "journeys": len(dataset.journeys),
-        "snippets": len(dataset.snippets),
-        "webhooks": len(dataset.webhooks),
-        "user_fields": len(dataset.user_fields),
-        "users": len(dataset.users),
-    }
+    rows = dataset.object_counts()
     for name, data_type in export_data_types().items():
         table = dataset.event_table(data_type)
         assert table is not None, data_type

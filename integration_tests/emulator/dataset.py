@@ -1015,6 +1015,26 @@ class Dataset:
             "Total Web Push Send": "0",
         }
 
+    def object_counts(self) -> dict[str, int]:
+        """Records per REST stream and `users`: one per object, list member, metadata key, user field and user."""
+        return {
+            "campaigns": len(self.campaigns),
+            "campaigns_metrics": len(self.campaign_metrics),
+            "channels": len(self.channels),
+            "lists": len(self.lists),
+            "list_users": sum(len(members) for members in self.list_members.values()),
+            "message_types": len(self.message_types),
+            "metadata": sum(len(keys) for keys in self.metadata_tables.values()),
+            "templates": len(self.templates),
+            "catalogs": len(self.catalogs),
+            "catalog_items": sum(len(items) for items in self.catalog_items.values()),
+            "journeys": len(self.journeys),
+            "snippets": len(self.snippets),
+            "webhooks": len(self.webhooks),
+            "user_fields": len(self.user_fields),
+            "users": len(self.users),
+        }
+
     @property
     def campaign_metrics(self) -> dict[int, dict[str, str]]:
         """Every campaign's lifetime row (no date range), by id."""
