@@ -29,6 +29,7 @@ BAD_CONFIGS = [
         id="start_date",
     ),
     pytest.param({"region": "APAC"}, "Config field 'region' must be one of US, EU; got 'APAC'.", id="region"),
+    pytest.param({"api_key": 12345}, "Config field 'api_key' must be a string.", id="api_key-number"),
 ]
 
 

@@ -65,6 +65,7 @@ def _expectation(error: ValidationError) -> str:
 
 
 def config_error(message: str) -> AirbyteTracedException:
+    """A config error: `check` reports it as a failed connection status, `discover`/`read` as a config_error trace."""
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 

@@ -17,7 +17,7 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalogSerializer,
 )
 
-from source_iterable.components.config_validation import config_error
+from source_iterable.config_errors import config_error
 
 
 def read_json(path: str, kind: str) -> Any:

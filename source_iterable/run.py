@@ -5,7 +5,7 @@ per-record overhead around it (bench/ measures it, README "Benchmark"): export r
 `RecordBatch`es (record_batch.py), and every RECORD message is written with one `orjson.dumps` exactly as the CDK's
 serialiser writes it, to stdout in 1 MiB writes; every other message takes the CDK's path. spec, check and
 discover go through the CDK's stock flow; every command reports a bad config by field, without a traceback
-(config_errors.py). Every message but a record is masked for every encoding of a secret (`secret_forms`).
+(the source's `configure`, config_errors.py). Every message but a record is masked for every encoding of a secret (`secret_forms`).
 """
 
 import argparse
@@ -58,7 +58,7 @@ with _protocol_schemas_without_attribute_docs():
 
     from source_iterable import cdk_adapter
     from source_iterable.components.export_jobs import cancel_started_jobs
-    from source_iterable.config_errors import config_error, error_line, spec_violation
+    from source_iterable.config_errors import error_line
     from source_iterable.record_batch import DELIVERY, RecordBatch
     from source_iterable.source import SourceIterable
 
@@ -118,21 +118,26 @@ def secret_forms(secret: str) -> list[str]:
 
 
 class IterableEntrypoint(AirbyteEntrypoint):
-    """`AirbyteEntrypoint` whose spec check names the offending field (config_errors.py) and whose secret mask
-    knows every encoding of a secret (`secret_forms`): the CDK masks only the raw value."""
+    """`AirbyteEntrypoint` whose secret mask knows every encoding of a secret (`secret_forms`): the CDK masks only
+    the raw value. A config error of `check` is a FAILED connection status, wherever it is raised."""
+
+    def run(self, parsed_args: argparse.Namespace) -> Iterator[str]:
+        """The stock `run`, except that `check` reports a config error raised before its own validation (the
+        source's `configure` refuses a config that breaks the spec, naming the field) as the stock `check` reports
+        its own: a FAILED connection status, exit 0."""
+        try:
+            yield from super().run(parsed_args)
+        except AirbyteTracedException as error:
+            status = error.as_connection_status_message()
+            if parsed_args.command != "check" or status is None:  # None: not a config error
+                raise
+            yield self.airbyte_message_to_string(status)
 
     @staticmethod
     def set_up_secret_filter(config: Any, connection_specification: Mapping[str, Any]) -> None:
         update_secrets(
             [form for secret in get_secrets(connection_specification, config) for form in secret_forms(secret)]
         )
-
-    @staticmethod
-    def validate_connection(source_spec: ConnectorSpecification, config: Any) -> None:
-        violation = spec_violation(config, source_spec.connectionSpecification)
-        if violation:
-            raise config_error(violation)
-        AirbyteEntrypoint.validate_connection(source_spec, config)
 
 
 class FastRecordEntrypoint(IterableEntrypoint):

@@ -30,6 +30,7 @@ from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 from source_iterable import cdk_adapter
 from source_iterable.components import ConnectionProbes
 from source_iterable.components.export_mode import EXPORT_PATHS_KEY, ExportSettings, StreamRange, choose_paths
+from source_iterable.config_errors import config_error, spec_violation
 from source_iterable.input_files import read_catalog_file, read_config_file, read_state_file
 from source_iterable.record_batch import RecordBatch
 from source_iterable.state_values import normalise_state, stream_cursors
@@ -105,6 +106,21 @@ class SourceIterable(ConcurrentDeclarativeSource):
             state = normalise_state(state, stream_cursors(manifest))
         super().__init__(catalog=catalog, config=config, state=state, source_config=manifest, **kwargs)
         self._record_batches = record_batches
+
+    def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
+        """The config every command runs with, refused with a config error naming the first field that breaks the
+        spec (type, enum, bounds: `spec_violation`).
+
+        The entrypoint calls this first for check, discover and read, through the console script and through the
+        CDK's own entrypoint (its test helpers): before it sets up the secret mask, which crashed on an `api_key`
+        that is not a string, and before its own spec check, whose text names no field
+        (`Config validation error: 5 is not of type 'string'`).
+        """
+        configured = super().configure(config, temp_dir)
+        violation = spec_violation(configured, self.spec(logging.getLogger("airbyte")).connectionSpecification)
+        if violation:
+            raise config_error(violation)
+        return configured
 
     @staticmethod
     def read_config(config_path: str) -> MutableMapping[str, Any]:

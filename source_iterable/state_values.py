@@ -20,7 +20,7 @@ from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimePar
 from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 
-from source_iterable.components.config_validation import config_error
+from source_iterable.config_errors import config_error
 
 _FORMATTER = DatetimeParser()
 SECONDS_BELOW = 10**11  # an epoch number below this is in seconds (10^11 s is the year 5138; 10^11 ms is 1973)

@@ -8,17 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.validators import ValidationStrategy
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_iterable.config_errors import config_error
 
 DATE_FORMS = "a date 2024-01-01 or a UTC date-time 2024-01-01T00:00:00Z"
 _DATE_OR_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z)?$")
-
-
-def config_error(message: str) -> AirbyteTracedException:
-    """A config error: `check` reports it as a failed connection status, `discover`/`read` as a config_error trace."""
-    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
 def parse_utc(value: str) -> datetime:

@@ -1,11 +1,14 @@
-"""Config validation (spec.config_normalization_rules): which field, what was expected; no request is sent.
+"""Config validation (the spec, then spec.config_normalization_rules): which field, what was expected; no request
+is sent.
 
 `check` reports a bad config as a FAILED connection status; `discover` and `read` as a config_error trace.
 """
 
+from typing import Any
+
 import pytest
 from airbyte_cdk.models import FailureType, Status, SyncMode
-from airbyte_cdk.test.entrypoint_wrapper import discover
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover
 from airbyte_cdk.test.mock_http import HttpMocker
 from airbyte_cdk.test.models.outcome import ExpectedOutcome
 
@@ -47,11 +50,6 @@ BAD_CONFIGS = [
         "::1); got 'http://iterable.example.com'.",
         id="api_base_url-plain-http-remote",
     ),
-    pytest.param(
-        a_config().with_region("APAC").build(),
-        "Config validation error: 'APAC' is not one of ['US', 'EU']",
-        id="region-unknown",
-    ),
 ]
 
 
@@ -77,6 +75,48 @@ def test_given_bad_config_when_discover_then_config_error_trace_with_the_message
 
     error = output.errors[-1].trace.error
     assert (error.failure_type, error.message) == (FailureType.config_error, message)
+
+
+SPEC_VIOLATIONS = [
+    pytest.param({"api_key": 12345}, "Config field 'api_key' must be a string.", id="api_key-number"),
+    pytest.param({"api_key": ["key"]}, "Config field 'api_key' must be a string.", id="api_key-list"),
+    pytest.param({"region": 5}, "Config field 'region' must be a string; got 5.", id="region-number"),
+    pytest.param({"region": "APAC"}, "Config field 'region' must be one of US, EU; got 'APAC'.", id="region-unknown"),
+    pytest.param(
+        {"start_date": ["2024-01-01"]},
+        "Config field 'start_date' must be a string; got ['2024-01-01'].",
+        id="start_date-list",
+    ),
+    pytest.param(
+        {"window_days": "30"}, "Config field 'window_days' must be an integer; got '30'.", id="window_days-text"
+    ),
+    pytest.param({"lookback_window": None}, "Config field 'lookback_window' must be an integer; got None.", id="null"),
+]
+
+
+def run_command(command: str, config: dict[str, Any]) -> EntrypointOutput:
+    if command == "check":
+        return run_check(config)
+    if command == "discover":
+        return discover(SourceIterable(config=config), config, expected_outcome=ExpectedOutcome.EXPECT_EXCEPTION)
+    return read_stream("channels", config, SyncMode.full_refresh, expect_failure=True)
+
+
+@pytest.mark.parametrize("change, message", SPEC_VIOLATIONS)
+@pytest.mark.parametrize("command", ["check", "discover", "read"])
+def test_given_a_field_of_the_wrong_type_or_value_when_run_through_the_cdk_entrypoint_then_one_config_error_names_it(
+    http_mocker: HttpMocker, command: str, change: dict[str, Any], message: str
+) -> None:
+    """The CDK's entrypoint (its test helpers) has no hook between the source's `configure` and `check`'s own
+    validation, so there a spec violation ends `check` with a config_error trace, not a FAILED status (the console
+    script reports a status: integration_tests/test_config_errors_end_to_end.py). No request is sent."""
+    output = run_command(command, {**a_config().build(), **change})
+
+    assert [(e.trace.error.failure_type, e.trace.error.message) for e in output.errors] == [
+        (FailureType.config_error, message)
+    ]
+    assert output.connection_status_messages == []
+    assert records_of(output) == []
 
 
 def test_given_bad_start_date_when_read_then_config_error_and_no_request(
