@@ -22,6 +22,7 @@ from airbyte_cdk.models import (
     Type,
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -249,8 +250,13 @@ class SourceIterable(ConcurrentDeclarativeSource):
             if error.failure_type != FailureType.config_error:
                 raise
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
+        # The source propagates `$parameters` through its streams only; a probe's error handler needs them too
+        # (RestErrorHandler names the probe's endpoint).
+        transformer = ManifestComponentTransformer()
         probes = [
-            cdk_adapter.build_requester(self, probe, name=f"check_probe_{index}")
+            cdk_adapter.build_requester(
+                self, transformer.propagate_types_and_parameters("", probe, {}), name=f"check_probe_{index}"
+            )
             for index, probe in enumerate(cdk_adapter.manifest(self)["definitions"]["check_probes"], start=1)
         ]
         return ConnectionProbes(probes).run()

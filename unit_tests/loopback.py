@@ -12,12 +12,14 @@ from urllib.parse import parse_qs, urlsplit
 
 @dataclass(frozen=True)
 class Answer:
-    """One scripted answer: status, headers, body; `stall` answers nothing until the server stops."""
+    """One scripted answer: status, headers, body; `stall` answers nothing until the server stops, `stall_mid_body`
+    sends the headers and `body`, announced one byte longer, and then nothing more until the server stops."""
 
     status: int = 200
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
     stall: bool = False
+    stall_mid_body: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,12 @@ class LoopbackServer:
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
+                self.send_header("Content-Length", str(len(answer.body) + answer.stall_mid_body))
                 self.end_headers()
                 self.wfile.write(answer.body)
+                if answer.stall_mid_body:
+                    self.wfile.flush()
+                    server._stopped.wait()
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's name)
                 return

@@ -16,8 +16,8 @@ from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.components.next_page import NextPageCursor
 from source_iterable.components.renaming import CaseCollisionRenamer
 from source_iterable.components.rest_body import StrictRecordsExtractor
+from source_iterable.components.rest_errors import RestErrorHandler
 from source_iterable.components.retry_after import CappedRetryAfter
-from source_iterable.components.skip_warning import SkipWarningErrorHandler
 from source_iterable.components.timestamps import TimestampFields, TimestampNormalizer
 from source_iterable.components.user_fields import UserFieldsSchemaLoader
 
@@ -35,7 +35,7 @@ __all__ = [
     "MetricRowTyping",
     "NextPageCursor",
     "NoRedirectApiKeyAuthenticator",
-    "SkipWarningErrorHandler",
+    "RestErrorHandler",
     "StrictJsonlDecoder",
     "StrictRecordsExtractor",
     "TimestampFields",

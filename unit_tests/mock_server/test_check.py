@@ -5,6 +5,7 @@ to do, never a stack trace.
 """
 
 import pytest
+import requests_mock
 from airbyte_cdk.models import Status
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 
@@ -18,6 +19,7 @@ from unit_tests.mock_server.response_builder import (
     records_response,
     server_error,
 )
+from unit_tests.network_errors import unresolved
 
 
 def an_export_probe(base: str = US_BASE) -> HttpRequest:
@@ -131,4 +133,20 @@ def test_given_bad_request_when_check_then_fails_with_code_and_msg(
 
     assert output.connection_status_messages[-1].connectionStatus.message == (
         "Iterable refused https://api.iterable.com/api/export/data.json (BadParams): Invalid date range"
+    )
+
+
+def test_given_iterable_unreachable_when_check_then_fails_naming_the_probe_and_the_cause(
+    retry_waits: list[float],
+) -> None:
+    with requests_mock.Mocker() as mocker:
+        mocker.get(f"{US_BASE}/api/channels", exc=unresolved())
+        output = run_check(a_config().build())
+
+    status = output.connection_status_messages[-1].connectionStatus
+    assert mocker.call_count == 6
+    assert (status.status, status.message) == (
+        Status.FAILED,
+        f"The host name api.iterable.com of GET {US_BASE}/api/channels did not resolve (DNS lookup failed), on all 6 "
+        "attempts; check region and api_base_url, and that this machine's DNS resolves Iterable's hosts.",
     )

@@ -752,8 +752,8 @@ class TestUsersWhenGetFieldsFails:
             ),
             pytest.param(
                 {"status_code": 500, "json": {"msg": "Internal error", "code": "GenericError"}},
-                "Exhausted available request attempts. Please see logs for more details. Exception: Iterable failed "
-                f"on {GET_FIELDS_URL} (GenericError): Internal error",
+                f"Iterable failed on {GET_FIELDS_URL} (GenericError): Internal error. HTTP 500 on all 6 attempts; "
+                "Iterable may be having an outage. Retry the sync later.",
                 id="500-after-retries",
             ),
         ],

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import requests
+import requests_mock
+import urllib3.exceptions
 from airbyte_cdk.models import AirbyteStreamStatus
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
@@ -40,6 +43,7 @@ from unit_tests.mock_server.response_builder import (
     server_error,
     text_response,
 )
+from unit_tests.network_errors import closed_without_answer, refused, unresolved, untrusted_certificate
 
 
 @dataclass
@@ -256,9 +260,9 @@ def test_given_persistent_500_when_read_then_six_attempts_then_error_naming_endp
     assert records_of(output) == []
     assert retry_waits == [3.0, 5.0, 9.0, 17.0, 33.0]
     assert output.errors[0].trace.error.message == (
-        "Exhausted available request attempts. Please see logs for more details. Exception: "
         f"Iterable failed on https://api.iterable.com{path} (GenericError): An error occurred. Please try again "
-        "later. If problem persists, please contact your CSM"
+        "later. If problem persists, please contact your CSM. HTTP 500 on all 6 attempts; Iterable may be having an "
+        "outage. Retry the sync later."
     )
 
 
@@ -271,8 +275,66 @@ def test_given_persistent_429_when_read_then_six_attempts_then_rate_limit_error_
 
     error = output.errors[0].trace.error
     assert retry_waits == [11.0] * 5
-    assert error.message == "API rate limit exceeded."
-    assert (
-        "Iterable rate limit on https://api.iterable.com/api/channels (RateLimitExceeded): "
-        "Exceeded rate limit for endpoint" in error.internal_message
+    assert error.message == (
+        "Iterable rate limit on https://api.iterable.com/api/channels (RateLimitExceeded): Exceeded rate limit for "
+        "endpoint. HTTP 429 on all 6 attempts; another integration may be using the project's rate limit for this "
+        "endpoint. Retry the sync later."
     )
+
+
+LISTS_URL = "https://api.iterable.com/api/lists"
+
+
+@pytest.mark.parametrize(
+    "error, message",
+    [
+        pytest.param(
+            requests.exceptions.ConnectionError(urllib3.exceptions.ReadTimeoutError(None, None, "Read timed out.")),  # type: ignore[arg-type]
+            f"Iterable did not answer GET {LISTS_URL} in time (read timeout), on all 6 attempts; Iterable may be "
+            "down, or the network or a proxy may drop the connection. Retry the sync later.",
+            id="answer-stalled",
+        ),
+        pytest.param(
+            requests.exceptions.ConnectTimeout("timed out"),
+            f"Iterable did not accept the connection for GET {LISTS_URL} in time (connect timeout), on all 6 "
+            "attempts; a firewall or proxy may block api.iterable.com, or Iterable may be down. Retry the sync later.",
+            id="connect-timeout",
+        ),
+        pytest.param(
+            refused(),
+            f"api.iterable.com refused the connection for GET {LISTS_URL} (connection refused), on all 6 attempts; "
+            "nothing accepts connections there: check region and api_base_url, and any proxy or firewall on the way.",
+            id="refused",
+        ),
+        pytest.param(
+            unresolved(),
+            f"The host name api.iterable.com of GET {LISTS_URL} did not resolve (DNS lookup failed), on all 6 "
+            "attempts; check region and api_base_url, and that this machine's DNS resolves Iterable's hosts.",
+            id="dns",
+        ),
+        pytest.param(
+            untrusted_certificate(),
+            f"The TLS (https) connection to api.iterable.com failed for GET {LISTS_URL} (certificate not trusted: "
+            "self-signed certificate in certificate chain), on all 6 attempts; a proxy that intercepts https, an "
+            "outdated certificate store or a wrong system clock is the usual cause.",
+            id="tls",
+        ),
+        pytest.param(
+            closed_without_answer(),
+            f"The connection to api.iterable.com broke during GET {LISTS_URL} (closed without an answer), on all 6 "
+            "attempts; Iterable or the network may be unstable. Retry the sync later.",
+            id="closed",
+        ),
+    ],
+)
+def test_given_a_request_that_never_gets_an_answer_when_read_then_six_attempts_then_error_naming_endpoint_and_cause(
+    retry_waits: list[float], error: Exception, message: str
+) -> None:
+    with requests_mock.Mocker() as mocker:
+        mocker.get(LISTS_URL, exc=error)
+        output = read_stream("lists", a_config().build(), expect_failure=True)
+
+    errors = [(e.trace.error.failure_type.value, e.trace.error.message) for e in output.errors]
+    assert mocker.call_count == 6
+    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 33.0]
+    assert errors == [("transient_error", message), ("transient_error", f"1 stream(s) did not sync: lists: {message}")]

@@ -2,8 +2,9 @@
 
 `Retry-After` is obeyed up to 300 s (a WARNING says when it is cut), and nonsense (inf, nan, negative, garbage,
 a past HTTP-date) falls back to the exponential backoff (2 s, + the CDK's 1 s). Waits are recorded, not slept
-(`retry_waits`). A server that accepts and never answers times out (bounds made small through the manifest) and
-the stream fails with a message after its retries, in seconds; a single stall is retried and recovers.
+(`retry_waits`). A server that accepts and never answers, or stops in the middle of an answer, times out (bounds
+made small through the manifest) and the stream fails with a message after its retries, in seconds; a single stall
+is retried and recovers.
 """
 
 import time
@@ -106,9 +107,27 @@ def test_given_a_server_that_never_answers_when_read_then_six_timed_out_attempts
     error = output.errors[0].trace.error
     assert (error.failure_type.value, error.message) == (
         "transient_error",
-        "Exhausted available request attempts. Please see logs for more details. Exception: Iterable did not "
-        f"answer GET {server.url}/api/lists in time (read timeout); Iterable may be down or the network may drop "
-        "the connection. Retry the sync later.",
+        f"Iterable did not answer GET {server.url}/api/lists in time (read timeout), on all 6 attempts; Iterable may "
+        "be down, or the network or a proxy may drop the connection. Retry the sync later.",
+    )
+
+
+def test_given_answers_that_stall_mid_body_when_read_then_six_attempts_and_a_failure_naming_the_endpoint(
+    loopback: Callable[[], LoopbackServer], retry_waits: list[float]
+) -> None:
+    """requests raises a stall in the body without its request: the error names the stream's endpoint."""
+    server = loopback()
+    server.answer("/api/lists", Answer(200, b'{"lists": [{"id": 7}', stall_mid_body=True))
+
+    output = read_stream("lists", loopback_config(server), expect_failure=True, manifest_edit=small_timeouts(0.3))
+
+    assert server.paths() == ["/api/lists"] * 6
+    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 33.0]
+    error = output.errors[0].trace.error
+    assert (error.failure_type.value, error.message) == (
+        "transient_error",
+        f"Iterable did not answer GET {server.url}/api/lists in time (read timeout), on all 6 attempts; Iterable may "
+        "be down, or the network or a proxy may drop the connection. Retry the sync later.",
     )
 
 
