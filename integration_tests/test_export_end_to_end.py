@@ -249,11 +249,17 @@ def test_given_exports_waiting_on_the_throttle_then_the_rest_streams_are_read_me
         "/api/users/getFields",
     }
     try:
-        deadline = time.monotonic() + 30
-        while not rest_paths <= {r.path for r in emulator.requests} and time.monotonic() < deadline:
+        # Wait for what is asserted, the first export sent and every REST endpoint asked, in either order: the
+        # REST streams may all be read before the first export leaves (a slow start), never after the second
+        # (61 s later). One snapshot of the log for both, so no request slips in between.
+        deadline = time.monotonic() + 90
+        while True:
+            seen = list(emulator.requests)
+            requested = {r.path for r in seen}
+            exports = [r for r in seen if r.path == "/api/export/data.json"]
+            if (rest_paths <= requested and exports) or time.monotonic() > deadline:
+                break
             time.sleep(0.2)
-        requested = {r.path for r in emulator.requests}
-        exports = export_requests(emulator)
     finally:
         reader.kill()
         reader.wait()
