@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from source_iterable.source import SourceIterable
+from unit_tests.manifest_streams import stream_definitions as manifest_streams
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "iterable.md"
 NO_CURSOR = "—"
@@ -23,17 +23,6 @@ def docs_stream_rows() -> dict[str, dict[str, str]]:
     cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in table[2:]]
     rows = [dict(zip(header, row, strict=True)) for row in cells]
     return {row["Stream"].strip("`"): row for row in rows}
-
-
-@cache
-def manifest_streams() -> dict[str, list[Mapping[str, Any]]]:
-    """Streams by name; a stream that ConditionalStreams defines once per config (e.g. per project type) has
-    one variant per branch."""
-    streams: dict[str, list[Mapping[str, Any]]] = {}
-    for entry in SourceIterable().resolved_manifest["streams"]:
-        for stream in entry["streams"] if entry.get("type") == "ConditionalStreams" else [entry]:
-            streams.setdefault(stream["name"], []).append(stream)
-    return streams
 
 
 def backticked(cell: str) -> set[str]:
