@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import urllib3.exceptions
@@ -83,6 +83,12 @@ class RestErrorHandler(DefaultErrorHandler):
                     error_message=failure.message(),
                 )
         resolution = super().interpret_response(response_or_exception)
+        if isinstance(response_or_exception, requests.Response) and self._unexpected(response_or_exception):
+            return ErrorResolution(
+                response_action=resolution.response_action,
+                failure_type=resolution.failure_type,
+                error_message=unexpected_answer(response_or_exception),
+            )
         if resolution.response_action == ResponseAction.IGNORE and resolution.error_message:
             if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 401:
                 self._check_key()
@@ -91,23 +97,35 @@ class RestErrorHandler(DefaultErrorHandler):
 
     def failure(self, error: requests.RequestException) -> Failure | None:
         """What went wrong with a request that got no response, or None for an error that is not the network's."""
-        request = error.request
-        what = f"{request.method} {request.url}" if request is not None and request.url else self._endpoint
+        what = request_name(error.request) if error.request is not None else self._endpoint
         return connection_failure(error, what)
 
     def gave_up(self, response_or_exception: requests.Response | Exception | None, attempts: int) -> Exception:
         """The error that ends a request after its last failed attempt."""
         resolution = self.interpret_response(response_or_exception)
         failure_type = resolution.failure_type or FailureType.transient_error
+        text = resolution.error_message or f"{self._endpoint} failed"
         if isinstance(response_or_exception, requests.Response):
-            message = response_failure(response_or_exception, resolution.error_message, attempts)
+            status = response_or_exception.status_code
+            cause = RESPONSE_CAUSES.get(status, SERVER_ERROR_CAUSE if status >= 500 else UNEXPECTED_CAUSE)
+            counted = (
+                f", on all {attempts} attempts"
+                if self._unexpected(response_or_exception)
+                else (f". HTTP {status} on all {attempts} attempts")
+            )
+            message = f"{text.rstrip('.')}{counted}; {cause}"
         elif isinstance(response_or_exception, requests.RequestException) and (
             failure := self.failure(response_or_exception)
         ):
             message = failure.final_message(attempts)
         else:
-            message = f"{resolution.error_message or self._endpoint + ' failed'}, on all {attempts} attempts."
+            message = f"{text}, on all {attempts} attempts."
         return AirbyteTracedException(message=message, internal_message=message, failure_type=failure_type)
+
+    def _unexpected(self, response: requests.Response) -> bool:
+        """A failed answer that none of the manifest's response filters words (a 408, 501, 520…, an odd 4xx): the
+        CDK's own text names no endpoint, or pastes the whole body."""
+        return not response.ok and not any(f.matches(response) for f in self.response_filters or [])
 
     def _check_key(self) -> None:
         """Send the key probe unless this handler already did; its config error (401 on channels) propagates."""
@@ -141,17 +159,31 @@ class _LastAttempt(BackoffStrategy):
 
 RETRY_LATER = "Retry the sync later."
 RESPONSE_CAUSES = {
+    408: "Iterable, or a proxy on the way, gave up waiting for the request. " + RETRY_LATER,
     429: "another integration may be using the project's rate limit for this endpoint. " + RETRY_LATER,
 }
 SERVER_ERROR_CAUSE = "Iterable may be having an outage. " + RETRY_LATER
+UNEXPECTED_CAUSE = "Iterable, or a proxy on the way, answers this request in a way the connector does not expect."
 
 
-def response_failure(response: requests.Response, message: str | None, attempts: int) -> str:
-    """The last of `attempts` answers that were all retried (5xx, 429): the filter's message, the status, the cause."""
-    request = response.request
-    text = (message or f"Iterable failed on {request.method} {request.url}").rstrip(".")
-    cause = RESPONSE_CAUSES.get(response.status_code, SERVER_ERROR_CAUSE)
-    return f"{text}. HTTP {response.status_code} on all {attempts} attempts; {cause}"
+def request_name(request: requests.Request | requests.PreparedRequest) -> str:
+    """`GET <url>` without the query, as the manifest's messages name a request (`request_url`)."""
+    parts = urlsplit(request.url or "")
+    return f"{request.method} {urlunsplit((parts.scheme, parts.netloc, parts.path, '', ''))}"
+
+
+def unexpected_answer(response: requests.Response) -> str:
+    """An answer with a status no response filter words: the request, the status and Iterable's error, if any,
+    else the kind of body (never the body: it may be a whole HTML page)."""
+    try:
+        body = response.json()
+    except requests.exceptions.JSONDecodeError:
+        body = None
+    if isinstance(body, dict) and (body.get("code") or body.get("msg")):
+        detail = f"{body.get('code')}: {str(body.get('msg'))[:200]}"
+    else:
+        detail = f"not Iterable's JSON error, Content-Type: {response.headers.get('Content-Type') or 'none'}"
+    return f"Iterable answered {request_name(response.request)} with HTTP {response.status_code} ({detail})"
 
 
 def connection_failure(error: requests.RequestException, what: str) -> Failure | None:

@@ -36,6 +36,7 @@ from unit_tests.mock_server.response_builder import (
     a_webhook,
     bad_api_key,
     csv_response,
+    error_response,
     forbidden,
     json_response,
     rate_limited,
@@ -338,3 +339,33 @@ def test_given_a_request_that_never_gets_an_answer_when_read_then_six_attempts_t
     assert mocker.call_count == 6
     assert retry_waits == [3.0, 5.0, 9.0, 17.0, 33.0]
     assert errors == [("transient_error", message), ("transient_error", f"1 stream(s) did not sync: lists: {message}")]
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        pytest.param(
+            HttpResponse(
+                "<html><body>Web server is returning an unknown error</body></html>", 520, {"Content-Type": "text/html"}
+            ),
+            f"Iterable answered GET {LISTS_URL} with HTTP 520 (not Iterable's JSON error, Content-Type: text/html), on "
+            "all 6 attempts; Iterable may be having an outage. Retry the sync later.",
+            id="520-html-from-a-proxy",
+        ),
+        pytest.param(
+            error_response(408, "RequestTimeout", "Request took too long"),
+            f"Iterable answered GET {LISTS_URL} with HTTP 408 (RequestTimeout: Request took too long), on all 6 "
+            "attempts; Iterable, or a proxy on the way, gave up waiting for the request. Retry the sync later.",
+            id="408",
+        ),
+    ],
+)
+def test_given_a_status_no_filter_words_when_read_then_six_attempts_then_error_naming_endpoint_status_and_kind_of_body(
+    http_mocker: HttpMocker, retry_waits: list[float], answer: HttpResponse, message: str
+) -> None:
+    http_mocker.get(a_request("lists").build(), [answer] * 6)
+
+    output = read_stream("lists", a_config().build(), expect_failure=True)
+
+    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 33.0]
+    assert output.errors[0].trace.error.message == message
