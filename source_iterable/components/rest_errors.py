@@ -44,7 +44,9 @@ class Failure:
 class RestErrorHandler(DefaultErrorHandler):
     """DefaultErrorHandler whose every failure names the request and its likely cause, also after the last retry.
 
-    - A response is worded by the manifest's response filters. A request that got no response (timeout, refused,
+    - A response is worded by the manifest's response filters; one that no filter words (408, 501, a proxy's 52x
+      page) is worded here (`unexpected_answer`), where the CDK names no endpoint or pastes the whole body, and
+      keeps the CDK's retry decision. A request that got no response (timeout, refused,
       DNS, TLS, a connection cut mid-answer) is worded here (`failure`): the CDK says "ReadTimeout" or repeats
       urllib3's repr. requests raises a failure while reading a body without its request, so then the handler names
       its requester's endpoint (`$parameters.endpoint` on the config's `api_base`).
