@@ -176,11 +176,15 @@ def test_a_stop_signal_cancels_the_jobs_the_sync_started_and_no_other(tmp_path: 
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
-        while len(emu.jobs()) < 3 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        reader.send_signal(signum)
-        reader.wait(30)
+        try:
+            # Until both of the sync's jobs run, however slow the start (the test's timeout ends one that never
+            # gets there): a signal before that would leave nothing to cancel.
+            while len(emu.jobs()) < 3 and reader.poll() is None:
+                time.sleep(0.1)
+            reader.send_signal(signum)
+            reader.wait(30)
+        finally:
+            reader.kill()
         states = {job.id: job.state for job in emu.jobs()}
     assert reader.returncode == 128 + signum
     assert states.pop(foreign) == "Running"
