@@ -4,8 +4,9 @@
 per-record overhead around it (bench/ measures it, README "Benchmark"): export records come from their streams in
 `RecordBatch`es (record_batch.py), and every RECORD message is written with one `orjson.dumps` exactly as the CDK's
 serialiser writes it, to stdout in 1 MiB writes; every other message takes the CDK's path. spec, check and
-discover go through the CDK's stock flow; every command reports a bad config by field, without a traceback
-(the source's `configure`, config_errors.py). Every message but a record is masked for every encoding of a secret (`secret_forms`).
+discover go through the CDK's stock flow; every command reports a bad config by field, without a traceback (the
+source's `configure`, config_errors.py). Every message but a record is masked for every encoding of a secret
+(`secret_forms`).
 """
 
 import argparse
