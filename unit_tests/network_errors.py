@@ -36,7 +36,8 @@ def unreachable() -> BaseException:
 
 def unresolved() -> BaseException:
     cause = socket.gaierror(-2, "Name or service not known")
-    reason = raised_from(urllib3.exceptions.NameResolutionError("api.iterable.com", None, cause), cause)  # type: ignore[arg-type]
+    unresolved = urllib3.exceptions.NameResolutionError("api.iterable.com", None, cause)  # type: ignore[arg-type]
+    reason = raised_from(unresolved, cause)
     return requests.exceptions.ConnectionError(through_urllib3(reason))
 
 
@@ -49,7 +50,8 @@ def untrusted_certificate() -> BaseException:
 
 def stalled_body() -> BaseException:
     """requests' error when the answer's body stops arriving: a ConnectionError around urllib3's ReadTimeoutError."""
-    return requests.exceptions.ConnectionError(urllib3.exceptions.ReadTimeoutError(None, None, "Read timed out."))  # type: ignore[arg-type]
+    timeout = urllib3.exceptions.ReadTimeoutError(None, None, "Read timed out.")  # type: ignore[arg-type]
+    return requests.exceptions.ConnectionError(timeout)
 
 
 def closed_without_answer() -> BaseException:

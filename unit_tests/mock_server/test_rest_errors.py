@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import requests
 import requests_mock
-import urllib3.exceptions
 from airbyte_cdk.models import AirbyteStreamStatus
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
@@ -44,7 +43,13 @@ from unit_tests.mock_server.response_builder import (
     server_error,
     text_response,
 )
-from unit_tests.network_errors import closed_without_answer, refused, unresolved, untrusted_certificate
+from unit_tests.network_errors import (
+    closed_without_answer,
+    refused,
+    stalled_body,
+    unresolved,
+    untrusted_certificate,
+)
 
 
 @dataclass
@@ -290,7 +295,7 @@ LISTS_URL = "https://api.iterable.com/api/lists"
     "error, message",
     [
         pytest.param(
-            requests.exceptions.ConnectionError(urllib3.exceptions.ReadTimeoutError(None, None, "Read timed out.")),  # type: ignore[arg-type]
+            stalled_body(),
             f"Iterable did not answer GET {LISTS_URL} in time (read timeout), on all 6 attempts; Iterable may be "
             "down, or the network or a proxy may drop the connection. Retry the sync later.",
             id="answer-stalled",
