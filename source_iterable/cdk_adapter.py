@@ -1,33 +1,15 @@
 """The one place the connector reaches into private parts of airbyte-cdk (pinned at 7.39.1), each named with why.
 
 A CDK upgrade that renames one of these breaks here, in one small module, not across the package. Everything else
-uses the CDK's public interfaces. (`components/cursor_checkpoint.py` uses only the public `Cursor` interface.)
+uses the CDK's public interfaces. (`export/checkpoint.py` uses only the public `Cursor` interface.)
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from airbyte_cdk.entrypoint import AirbyteEntrypoint
-from airbyte_cdk.models import AirbyteMessage
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
-
-
-def queued_messages(entrypoint: AirbyteEntrypoint) -> Iterator[AirbyteMessage]:
-    """`AirbyteEntrypoint._emit_queued_messages`: the log and trace messages the source queued.
-
-    Why: the console script's own `read` loop (run.py, which writes records without the CDK's per-record cost) must
-    emit them where the stock `read` does, and the CDK has no public call for it."""
-    yield from entrypoint._emit_queued_messages(entrypoint.source)
-
-
-def check_memory(entrypoint: AirbyteEntrypoint) -> None:
-    """`AirbyteEntrypoint._memory_monitor.check_memory_usage()`, as the stock `read` calls it after each message.
-
-    Why: same loop as `queued_messages`; without it a read near the container's memory limit would not fail cleanly
-    with the CDK's message."""
-    entrypoint._memory_monitor.check_memory_usage()
 
 
 def prepare_for_stream_build(source: ConcurrentDeclarativeSource) -> None:
@@ -75,9 +57,3 @@ def config(source: ConcurrentDeclarativeSource) -> Mapping[str, Any]:
     """The config after the manifest's normalisation rules (`_config`). Why: the derived fields (`api_base`,
     `start_datetime`) exist only there."""
     return source._config
-
-
-def set_config(source: ConcurrentDeclarativeSource, value: Mapping[str, Any]) -> None:
-    """Replace the config the source builds its streams from (`_config`). Why: the export paths chosen for this sync
-    reach the manifest's components as a config key (`EXPORT_PATHS_KEY`), since streams are built from the config."""
-    source._config = value

@@ -11,7 +11,6 @@ from source_iterable.components.event_id import EventIdAdder
 from source_iterable.components.export_window import ExportWindowRetriever
 from source_iterable.components.field_map import FieldMapExtractor
 from source_iterable.components.json_fields import JsonStringFieldParser
-from source_iterable.components.jsonl import StrictJsonlDecoder
 from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.components.next_page import NextPageCursor
 from source_iterable.components.renaming import CaseCollisionRenamer
@@ -20,6 +19,7 @@ from source_iterable.components.retry_after import CappedRetryAfter
 from source_iterable.components.skip_warning import SkipWarningErrorHandler
 from source_iterable.components.timestamps import TimestampFields, TimestampNormalizer
 from source_iterable.components.user_fields import UserFieldsSchemaLoader
+from source_iterable.export.jsonl import StrictJsonlDecoder
 
 __all__ = [
     "ApiBaseUrlValidation",

@@ -25,6 +25,7 @@ from source_iterable.components.campaign_selection import (
     padded_base_url,
     url_batches,
 )
+from source_iterable.export.checkpoint import observe_cursor_end
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -99,7 +100,7 @@ class CampaignMetricsRetriever(Retriever):
             LOGGER.info(f"{self.name}: {len(selected)} of {len(campaigns)} campaigns can have new numbers.")
             completed = yield from self._read_range(selected, self._lifetime_range(), None, stream_slice)
         if completed and campaigns:
-            self._observe(stream_slice, stream_slice["end_time"])
+            observe_cursor_end(self.cursor, self.name, stream_slice, stream_slice["end_time"])
 
     def _days(self, stream_slice: StreamSlice) -> tuple[date, date]:
         """The days to read: the first sync (the slice starts at start_date) the last `first_sync_days`; later
@@ -160,15 +161,6 @@ class CampaignMetricsRetriever(Retriever):
             finally:
                 response.close()
         return True
-
-    def _observe(self, stream_slice: StreamSlice, value: str) -> None:
-        cursor = self.cursor
-        cursor_field = getattr(cursor, "cursor_field", None)
-        if cursor is None or cursor_field is None:
-            return
-        cursor.observe(
-            Record(data={cursor_field.cursor_field_key: value}, stream_name=self.name, associated_slice=stream_slice)
-        )
 
 
 def _parse_day(value: str) -> date:

@@ -1,9 +1,6 @@
 """Iterable's `Retry-After`, believed only within reason."""
 
-import email.utils
 import logging
-import math
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import InitVar, dataclass, field
@@ -14,30 +11,9 @@ import requests
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import BackoffStrategy
 from airbyte_cdk.sources.types import Config
 
+from source_iterable.request_policy import retry_after_seconds
+
 logger = logging.getLogger("airbyte")
-
-_SECONDS = re.compile(r"^\d{1,12}(\.\d+)?$")
-
-
-def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a `Retry-After` value (delay-seconds or an HTTP-date); None for anything else.
-
-    Nonsense — `inf`, `nan`, negative or exponent forms, a date in the past, garbage — is None: the caller then
-    waits its default backoff instead of crashing on `time.sleep(inf)` or retrying at once.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if _SECONDS.match(text):
-        return float(text)
-    try:
-        moment = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        return None
-    seconds = moment.timestamp() - now
-    return seconds if math.isfinite(seconds) and seconds > 0 else None
 
 
 @dataclass

@@ -24,6 +24,7 @@ from freezegun import freeze_time
 from source_iterable.source import SourceIterable, load_manifest
 from unit_tests.mock_server.config import a_config
 from unit_tests.mock_server.export_api import (
+    CHANNELS_URL,
     EXPORT_URL,
     GET_FIELDS_URL,
     ExportApi,
@@ -470,7 +471,7 @@ class TestErrors:
         assert api.requests == [("emailSend", "2025-01-01 00:00:00", "2025-01-31 00:00:00")] * 2
         assert message_ids(output) == ["m-1"]
 
-    def test_given_429_keeps_coming_then_the_sync_fails_after_ten_retries(self, api: ExportApi) -> None:
+    def test_given_429_keeps_coming_then_the_sync_fails_after_five_retries(self, api: ExportApi) -> None:
         api.fail(
             Fault(
                 any_window,
@@ -481,9 +482,9 @@ class TestErrors:
             )
         )
         output = sync(["email_send"], export_config(end_date="2025-01-31T00:00:00Z"), fails=True)
-        assert len(api.requests) == 11
+        assert len(api.requests) == 6
         assert first_error(output).message == (
-            "Iterable kept answering 429 (rate limit) to the export of email_send 11 times in a row: "
+            "Iterable kept answering 429 (rate limit) to the export of email_send 6 times in a row: "
             "RateLimitExceeded: Exceeded rate limit. Another client may be using the same project's export API; "
             "lower export_requests_per_minute or retry later."
         )
@@ -533,6 +534,26 @@ class TestErrors:
             "Iterable refused the export of email_send (BadApiKey: Invalid API key). Only a Server-side API key can "
             "use the export API; read-only and client-side (Mobile, JavaScript) keys cannot. Create a Server-side "
             "key under Integrations → API Keys."
+        )
+
+    def test_given_a_revoked_key_then_the_export_stream_says_the_key_is_refused_everywhere(
+        self, api: ExportApi
+    ) -> None:
+        api.fail(
+            Fault(any_window, times=1, status=401, body='{"msg":"Invalid API key","code":"BadApiKey","params":null}')
+        )
+        assert api.mocker is not None
+        api.mocker.get(
+            CHANNELS_URL, status_code=401, json={"msg": "Invalid API key", "code": "BadApiKey", "params": None}
+        )
+        output = sync(["email_send"], export_config(end_date="2025-01-31T00:00:00Z"), fails=True)
+        error = first_error(output)
+        assert error.failure_type.value == "config_error"
+        assert error.message == (
+            "Iterable rejects the API key (config field api_key) on every endpoint, even "
+            "https://api.iterable.com/api/channels, which any key of the project can read (BadApiKey: Invalid API "
+            "key). The key is wrong, was revoked or rotated, or belongs to a project in the other data center: this "
+            "connection uses the US data center."
         )
 
 

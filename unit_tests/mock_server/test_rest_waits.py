@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
-from source_iterable.components.retry_after import retry_after_seconds
+from source_iterable.request_policy import retry_after_seconds
 from source_iterable.source import load_manifest
 from unit_tests.loopback import Answer, LoopbackServer
 from unit_tests.mock_server.config import a_config

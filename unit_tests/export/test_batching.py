@@ -12,7 +12,7 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import Concur
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
 
-from source_iterable.record_batch import RecordBatch, RecordBatcher
+from source_iterable.export.batching import RecordBatch, RecordBatcher
 from source_iterable.source import SourceIterable
 from unit_tests.mock_server.config import a_config
 
@@ -158,20 +158,6 @@ def statuses(messages: list[Any]) -> list[str]:
     return [m.trace.stream_status.status.name for m in messages if m.type == Type.TRACE]
 
 
-def test_given_batches_when_the_source_reads_then_running_precedes_one_record_message_per_record(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    batcher = RecordBatcher("email_send", size=2)
-    batches = [batcher.add(record) for record in records(3)] + [batcher.flush()]
-
-    messages = read_with(cdk_messages(*[b for b in batches if b is not None]), False, caplog)
-
-    assert statuses(messages) == ["STARTED", "RUNNING", "COMPLETE"]
-    assert [m.type for m in messages] == [Type.TRACE, Type.TRACE, Type.RECORD, Type.RECORD, Type.RECORD, Type.TRACE]
-    assert [m.record.data for m in messages if m.type == Type.RECORD] == records(3)
-    assert "Read 3 records from email_send stream in batches" in caplog.messages
-
-
 def test_given_record_batches_wanted_when_the_source_reads_then_batches_pass_whole_and_arrive(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -184,3 +170,29 @@ def test_given_record_batches_wanted_when_the_source_reads_then_batches_pass_who
 
     assert messages[2] is batch
     assert delivered_within(batcher, UNBLOCKED_SECONDS)  # the source marked the batch arrived
+
+
+def test_given_a_record_of_the_batch_size_in_bytes_then_it_travels_alone() -> None:
+    batcher = RecordBatcher("email_send", size=1000, max_bytes=100)
+
+    assert batcher.add({"n": 1}, 10) is None
+    big = batcher.add({"n": 2}, 100)
+
+    assert big is not None and big.records == [{"n": 1}, {"n": 2}]
+    assert batcher.flush() is None
+
+
+def test_given_batches_of_more_bytes_than_allowed_in_flight_then_the_next_flush_waits_for_their_arrival() -> None:
+    batcher = RecordBatcher("email_send", size=1000, in_flight=4, max_bytes=100)
+    first = batcher.add({"n": 1}, 500)  # one batch over the 4 × 100 bytes allowed in flight
+    assert first is not None
+    batcher.add({"n": 2}, 1)
+    flushed: list[RecordBatch | None] = []
+    flusher = threading.Thread(target=lambda: flushed.append(batcher.flush()), daemon=True)
+    flusher.start()
+    flusher.join(BLOCKED_SECONDS)
+    assert flusher.is_alive()  # held back while the big batch has not arrived
+
+    first.arrived()
+    flusher.join(UNBLOCKED_SECONDS)
+    assert not flusher.is_alive() and flushed[0] is not None and flushed[0].records == [{"n": 2}]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from source_iterable.components.export_jobs import JOB_REQUESTS_PER_SECOND
+from source_iterable.export.pacing import JOB_REQUESTS_PER_SECOND
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -29,8 +29,6 @@ AUTO = "auto"
 MODES = (AUTO, SYNC, JOBS)
 JOB_CALLS_PER_JOB = 3
 DEFAULT_JOB_LATENCY_SECONDS = 30.0
-# The config key through which the source hands each stream's path to the manifest and the retriever.
-EXPORT_PATHS_KEY = "_export_paths"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """JobRangeReader, JobApiClient and FileFetcher against a fake job API and file host (job_api.py), on a fake clock."""
 
+import io
 import itertools
 import logging
 import threading
@@ -13,23 +14,18 @@ import requests_mock
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_iterable.components.export_data_json import WindowDone
-from source_iterable.components.export_jobs import (
-    JOB_CALL_SPACING,
-    MAX_RETRY_AFTER,
-    FileFetcher,
-    FileUnreadable,
-    JobApiClient,
-    JobCallBudget,
-    JobRangeReader,
-    JobServices,
-    JobsRangeReader,
-    StartedJobs,
-    Window,
-)
-from source_iterable.components.export_records import ExportRecords
-from source_iterable.components.jsonl import StrictJsonlDecoder
-from unit_tests.components.job_api import API, FakeClock, FakeJobApi, Step, lines
+from source_iterable.bounds import RETRY_AFTER_CAP_SECONDS
+from source_iterable.export.jobs.client import JobApiClient
+from source_iterable.export.jobs.files import DownloadTooSlow, FileFetcher, FileUnreadable
+from source_iterable.export.jobs.reader import JobRangeReader
+from source_iterable.export.jobs.tracker import StartedJobs
+from source_iterable.export.jsonl import StrictJsonlDecoder
+from source_iterable.export.orchestrator import ExportOrchestrator, JobServices
+from source_iterable.export.pacing import JOB_CALL_SPACING, JobCallBudget
+from source_iterable.export.reading import WindowDone
+from source_iterable.export.records import ExportRecords
+from source_iterable.export.window import Window
+from unit_tests.export.job_api import API, FakeClock, FakeJobApi, Step, lines
 
 KEY = "secret-server-key-123"
 YEAR: Window = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
@@ -186,7 +182,7 @@ def test_a_429_on_a_job_call_waits_retry_after_capped_then_asks_again(
     starts = [moment for moment, verb, _ in api.log if verb == "POST"]
     assert len(starts) == 3
     assert starts[1] - starts[0] == pytest.approx(5.0)
-    assert starts[2] - starts[1] == pytest.approx(MAX_RETRY_AFTER)
+    assert starts[2] - starts[1] == pytest.approx(RETRY_AFTER_CAP_SECONDS)
 
 
 def test_the_api_key_is_never_sent_to_the_file_host(api: FakeJobApi, clock: FakeClock, started: StartedJobs) -> None:
@@ -352,11 +348,11 @@ class FakeDataJson:
         yield WindowDone(window)
 
 
-def a_jobs_range_reader(clock: FakeClock, data_json: FakeDataJson) -> JobsRangeReader:
+def a_jobs_range_reader(clock: FakeClock, data_json: FakeDataJson) -> ExportOrchestrator:
     client = a_client(clock)
-    return JobsRangeReader(
+    return ExportOrchestrator(
         stream="email_send",
-        services=JobServices(client=client, fetcher=FileFetcher(), slots=threading.Semaphore(4), max_concurrent=4),
+        jobs=JobServices(client=client, fetcher=FileFetcher(), slots=threading.Semaphore(4)),
         records=ExportRecords(decoder=StrictJsonlDecoder(parameters={}), config={}, stream_name="email_send"),
         data_json=data_json,
         data_type="emailSend",
@@ -434,3 +430,187 @@ def test_a_job_waiting_in_one_state_says_so_every_ten_minutes(
     # Listings after the first (Enqueued) one come 2, 6, 14, 30 s later, then every 30 s: 600 s and 1,200 s are
     # listings, the first at or past each ten minutes.
     assert [line.split(" after ")[1].split(" s:")[0] for line in waiting] == ["600", "1200"]
+
+
+# ------------------------------------------------------------------------------------ hostile answers (issue 16)
+def test_given_a_listing_that_ignores_start_after_on_a_running_job_then_the_range_falls_back_after_three_listings(
+    api: FakeJobApi, clock: FakeClock, started: StartedJobs
+) -> None:
+    api.plan([("f1", events(1))], Step("Running", 1))
+    api.ignore_start_after = True
+    recorder = Recorder()
+    records = list(a_reader(clock, started).read(YEAR, recorder.on_overlap, recorder.fallback))
+    assert ids(records) == ["m-1", "from-data-json"]
+    assert api.wire == [
+        "POST /api/export/start",
+        "GET /api/export/100/files",
+        "FILE f1",
+        "GET /api/export/100/files?startAfter=f1",
+        "GET /api/export/100/files?startAfter=f1",
+        "GET /api/export/100/files?startAfter=f1",
+        "DELETE /api/export/100",
+    ]
+    assert recorder.fallbacks == [YEAR]
+    assert len(api.calls("POST", "/start")) == 1  # a broken listing is not retried with a new job
+
+
+def test_given_a_listing_that_ignores_start_after_on_a_completed_job_then_no_file_is_read_twice(
+    api: FakeJobApi, clock: FakeClock, started: StartedJobs
+) -> None:
+    api.plan([("f1", events(1))], Step("Completed", 1))
+    api.ignore_start_after = True
+    records = list(a_reader(clock, started).read(YEAR, Recorder().on_overlap, Recorder().fallback))
+    assert ids(records) == ["m-1"]
+    assert api.wire.count("FILE f1") == 1
+
+
+@pytest.mark.parametrize(
+    "content_type, body, start",
+    [
+        pytest.param(
+            "text/html",
+            b"<html><body>Service unavailable</body></html>\n",
+            "<html><body>Service unavailable</body></html>",
+            id="html",
+        ),
+        pytest.param(
+            "application/octet-stream",
+            b"\x1f\x8b\x08\x00\x00\x00\x00\x00\n",
+            "\\x1f\\x8b\\x08\\x00\\x00\\x00\\x00\\x00",
+            id="gzip",
+        ),
+    ],
+)
+def test_given_a_file_that_is_not_jsonl_then_it_is_read_again_then_the_range_falls_back_naming_the_file(
+    api: FakeJobApi,
+    clock: FakeClock,
+    started: StartedJobs,
+    caplog: pytest.LogCaptureFixture,
+    content_type: str,
+    body: bytes,
+    start: str,
+) -> None:
+    for _ in range(3):
+        api.plan([("f1", body)], Step("Completed", 1))
+    api.content_types = {"f1": content_type}
+    recorder = Recorder()
+    with caplog.at_level(logging.WARNING, logger="airbyte"):
+        records = list(a_reader(clock, started).read(YEAR, recorder.on_overlap, recorder.fallback))
+    assert ids(records) == ["from-data-json"]
+    assert api.wire.count("FILE f1") == 3 * 4  # FILE_TRIES reads per job, 3 jobs
+    unreadable = next(message for message in caplog.messages if "unreadable" in message)
+    assert unreadable == (
+        "email_send: export job 100 [2025-01-01 00:00:00, 2026-01-01 00:00:00) file f1 unreadable (not JSONL "
+        f"(Content-Type: {content_type}), starting {start!r}); listing the files again for fresh URLs."
+    )
+
+
+def test_given_an_empty_file_then_a_warning_names_it(
+    api: FakeJobApi, clock: FakeClock, started: StartedJobs, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.plan([("f1", b""), ("f2", events(1))], Step("Completed", 2))
+    with caplog.at_level(logging.WARNING, logger="airbyte"):
+        records = list(a_reader(clock, started).read(YEAR, Recorder().on_overlap, Recorder().fallback))
+    assert ids(records) == ["m-1"]
+    assert [message for message in caplog.messages if "empty" in message] == [
+        "email_send: export job 100 [2025-01-01 00:00:00, 2026-01-01 00:00:00) file f1 is empty (Iterable does not "
+        "write empty files)."
+    ]
+
+
+def test_given_a_job_queued_behind_others_then_the_waiting_line_says_where_it_stands(
+    api: FakeJobApi, clock: FakeClock, started: StartedJobs, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.plan([("f1", events(1))], *[Step("Enqueued", 0)] * 25, Step("Completed", 1))
+    api.listed_jobs = [
+        {"id": 97, "jobState": "Completed"},
+        {"id": 98, "jobState": "Running"},
+        {"id": 99, "jobState": "Enqueued"},
+        {"id": 100, "jobState": "Enqueued", "scheduledStartTime": "2025-06-01T10:00:00.000-06:00"},
+        {"id": 101, "jobState": "Enqueued"},
+    ]
+    with caplog.at_level(logging.INFO, logger="airbyte"):
+        list(a_reader(clock, started).read(YEAR, Recorder().on_overlap, Recorder().fallback))
+    assert [message for message in caplog.messages if " is still " in message] == [
+        "email_send: export job 100 [2025-01-01 00:00:00, 2026-01-01 00:00:00) is still enqueued after 600 s: "
+        "0 files, 0 rows, 0 bytes read so far. The organisation has 1 export job(s) running and 1 queued before it; "
+        "Iterable schedules it to start no earlier than 2025-06-01T10:00:00.000-06:00."
+    ]
+    assert api.calls("GET", "/export/jobs") == ["/api/export/jobs"]
+
+
+def test_given_a_queued_job_without_progress_then_its_range_falls_back_without_queueing_again(
+    api: FakeJobApi, clock: FakeClock, started: StartedJobs
+) -> None:
+    api.plan([("f1", events(1))], Step("Enqueued", 0))
+    reader = a_reader(clock, started)
+    reader.no_progress_limit = 10.0
+    recorder = Recorder()
+    records = list(reader.read(YEAR, recorder.on_overlap, recorder.fallback))
+    assert ids(records) == ["from-data-json"]
+    assert len(api.calls("POST", "/start")) == 1
+    assert api.calls("DELETE", "/export") == ["/api/export/100"]
+
+
+def test_given_a_file_over_the_longest_line_then_the_stream_fails_naming_the_file_and_the_size(
+    api: FakeJobApi, clock: FakeClock, started: StartedJobs
+) -> None:
+    api.plan([("f1", b'{"messageId": "' + b"x" * 300 + b'"}\n')], Step("Completed", 1))
+    reader = a_reader(clock, started)
+    reader.records_of = StrictJsonlDecoder(parameters={}, max_line_bytes=100).decode
+    with pytest.raises(AirbyteTracedException) as error:
+        list(reader.read(YEAR, Recorder().on_overlap, Recorder().fallback))
+    assert error.value.message == (
+        "Iterable's export of email_send (dataTypeName=emailSend) for file f1 of export job 100 has a record longer "
+        "than 100 bytes (line 1: 317 bytes read of it), the longest record this connector writes. The stream stops "
+        "here, with no state past this range; leave this stream out of the sync, or ask Iterable why one record is "
+        "this large."
+    )
+
+
+class Trickle(io.RawIOBase):
+    """A file body that gives one byte per read, 20 s apart on the fake clock, and never ends."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, size: int = -1) -> bytes:
+        self.clock.sleep(20.0)
+        return b"{"
+
+    def readinto(self, buffer: Any) -> int:
+        buffer[:1] = self.read1()
+        return 1
+
+
+def test_given_a_file_body_that_trickles_then_the_download_ends_at_its_deadline(clock: FakeClock) -> None:
+    with requests_mock.Mocker() as mocker:
+        mocker.get("https://files.example.com/f1", body=Trickle(clock), headers={"Content-Length": "3276800"})
+        response = FileFetcher(clock=clock).get("https://files.example.com/f1")
+        began = clock.now
+        with pytest.raises(DownloadTooSlow, match=r"^download still running after 160 s \(slower than allowed\)$"):
+            b"".join(response.iter_content(chunk_size=1 << 16))
+    # 60 s of grace + 3,276,800 bytes at 32 KiB/s = 160 s; the trickle is noticed at the first read past it.
+    assert clock.now - began == 160.0 + 20.0
+
+
+def test_given_a_trickling_file_then_it_counts_as_unreadable_and_is_listed_again(
+    api: FakeJobApi, clock: FakeClock, started: StartedJobs
+) -> None:
+    api.plan([("f1", events(1))], Step("Completed", 1))
+    reader = a_reader(clock, started)
+    slow = {"times": 1}
+
+    def records_of(response: Any) -> Any:
+        if slow["times"]:
+            slow["times"] -= 1
+            raise DownloadTooSlow("download still running after 60 s (slower than allowed)")
+        return StrictJsonlDecoder(parameters={}).decode(response)
+
+    reader.records_of = records_of
+    records = list(reader.read(YEAR, Recorder().on_overlap, Recorder().fallback))
+    assert ids(records) == ["m-1"]
+    assert api.wire.count("FILE f1") == 2

@@ -1,21 +1,23 @@
 """One `GET export/data.json` for one window: take a throttle slot, send, and say what the status means."""
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-import orjson
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
 from airbyte_cdk.sources.types import StreamSlice
-from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_iterable.components.export_plan import REQUEST_FORMAT, FailureKind, Window, WindowFailed, describe
-from source_iterable.components.throttle import ExportThrottle
+from source_iterable.bounds import RATE_LIMITED_TRIES
+from source_iterable.export.pacing import ExportThrottle
+from source_iterable.export.planner import FailureKind, WindowFailed
+from source_iterable.export.records import NotJsonl
+from source_iterable.export.window import REQUEST_FORMAT, Window, describe
+from source_iterable.request_policy import excerpt, iterable_message, rate_limit_wait
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -53,43 +55,23 @@ def _names_a_read_timeout(message: str) -> bool:
     return message.startswith("ReadTimeout:") or "Read timed out" in message
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
-def iterable_message(response: requests.Response) -> str:
-    """Iterable's `code: msg` from an error body, else the start of the body."""
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        return f"{body.get('code')}: {body.get('msg')}"
-    return str(body)[:200]
-
-
 @dataclass
 class ExportRequestSender:
     """Sends one export request for a window and returns the response whose JSONL body may be read.
 
-    Every attempt, 429 retries included, first takes a slot of the process-wide `ExportThrottle`; the time spent
-    waiting for it is reported to `on_wait` (a range's no-progress deadline does not count it).
+    Every attempt, 429 retries included, first takes a slot of the sync's `ExportThrottle`; the time spent
+    waiting for it is reported to `on_wait` (a range's progress watchdog does not count it).
     - 2xx with a JSONL content type (or none): the response, streaming;
     - 2xx with another content type: the stream fails, "not JSONL", naming the window, the type and an excerpt
       of the body (secrets masked);
-    - 429: the throttle pauses for `Retry-After` (capped there) and the same window is asked again, up to
+    - 429: the throttle pauses for request_policy's `rate_limit_wait` and the same window is asked again, up to
       `max_rate_limited_retries` times in a row, then the stream fails;
     - 5xx, connection error, connect timeout: `WindowFailed(BEFORE_BODY)`; read timeout: `WindowFailed(READ_TIMEOUT)`
       (the planner decides what comes next);
     - 400 on a stream with `fallback_data_type` (the unsubscribe spelling): that spelling from now on;
-    - any other status: the stream fails with Iterable's message (401/403 fail earlier, in the requester's
-      error handler, as a config error).
+    - 401/403: a config error worded by `refused` (the runtime's `RefusedKey`: a key refused everywhere, or a key
+      that cannot export);
+    - any other status: the stream fails with Iterable's message.
     """
 
     requester: HttpRequester
@@ -97,8 +79,9 @@ class ExportRequestSender:
     stream_name: str
     data_type: str
     fallback_data_type: str = ""
-    max_rate_limited_retries: int = 10
+    max_rate_limited_retries: int = RATE_LIMITED_TRIES - 1
     secret: str = ""
+    refused: Callable[[str, str, int, str], AirbyteTracedException] | None = None
 
     def send(
         self,
@@ -120,24 +103,18 @@ class ExportRequestSender:
             if status < 300:
                 self._check_content_type(response, window)
                 return response
-            message = mask(iterable_message(response), self.secret)
+            message = iterable_message(response.content, self.secret)
             response.close()
             if status == 429:
                 rate_limited += 1
                 if rate_limited > self.max_rate_limited_retries:
-                    raise AirbyteTracedException(
-                        message=(
-                            f"Iterable kept answering 429 (rate limit) to the export of {self.stream_name} "
-                            f"{rate_limited} times in a row: {message}. Another client may be "
-                            "using the same project's export API; lower export_requests_per_minute or retry later."
-                        ),
-                        internal_message=f"HTTP 429 x{rate_limited} on export/data.json for {self.stream_name}",
-                        failure_type=FailureType.transient_error,
-                    )
-                self.throttle.rate_limited(_retry_after(response))
+                    raise self._kept_rate_limiting(rate_limited, message)
+                self.throttle.rate_limited(rate_limit_wait(response.headers, time.time(), "export/data.json"))
                 continue
             if status >= 500:
                 raise WindowFailed(FailureKind.BEFORE_BODY, f"HTTP {status} {message}")
+            if status in (401, 403) and self.refused is not None:
+                raise self.refused("the export of", self.stream_name, status, message)
             if status == 400 and self.fallback_data_type and self.data_type != self.fallback_data_type:
                 LOGGER.warning(
                     f"{self.stream_name}: Iterable rejected dataTypeName={self.data_type} ({message}); "
@@ -153,6 +130,17 @@ class ExportRequestSender:
                 internal_message=f"HTTP {status} on export/data.json for {self.stream_name}",
                 failure_type=FailureType.system_error,
             )
+
+    def _kept_rate_limiting(self, times: int, message: str) -> AirbyteTracedException:
+        return AirbyteTracedException(
+            message=(
+                f"Iterable kept answering 429 (rate limit) to the export of {self.stream_name} {times} times in a "
+                f"row: {message}. Another client may be using the same project's export API; lower "
+                "export_requests_per_minute or retry later."
+            ),
+            internal_message=f"HTTP 429 x{times} on export/data.json for {self.stream_name}",
+            failure_type=FailureType.transient_error,
+        )
 
     def _attempt(self, window: Window, stream_slice: StreamSlice, extra_params: Mapping[str, str]) -> requests.Response:
         params = {
@@ -181,42 +169,14 @@ class ExportRequestSender:
         media_type = content_type.split(";")[0].strip().lower()
         if not media_type or media_type in JSONL_CONTENT_TYPES:
             return
-        excerpt = _excerpt(response)
+        start = _first_bytes(response)
         response.close()
-        raise not_jsonl(self.stream_name, self.data_type, window, content_type, mask(excerpt, self.secret))
+        raise NotJsonl(self.stream_name, self.data_type, window, content_type, excerpt(start, self.secret))
 
 
-def not_jsonl(
-    stream_name: str, data_type: str, window: Window, content_type: str, excerpt: str
-) -> AirbyteTracedException:
-    """The stream's error when a 2xx export body is not JSON lines at all (an HTML page, XML, a bare string)."""
-    return AirbyteTracedException(
-        message=(
-            f"Iterable's export/data.json answered the export of {stream_name} (dataTypeName={data_type}, window "
-            f"{describe(window)} UTC) with a body that is not JSONL (Content-Type: {content_type or 'none'}), "
-            f"starting {excerpt!r}. A proxy or an outage page may stand between the connector and Iterable; no "
-            "state was saved past this window."
-        ),
-        internal_message=f"not JSONL from export/data.json for {stream_name}",
-        failure_type=FailureType.system_error,
-    )
-
-
-def _excerpt(response: requests.Response, size: int = 120) -> str:
+def _first_bytes(response: requests.Response, size: int = 480) -> bytes:
     try:
         head = next(response.iter_content(chunk_size=size), b"")
-    except (requests.exceptions.RequestException, StopIteration):
+    except requests.exceptions.RequestException:
         head = b""
-    text = head[:size].decode("utf-8", errors="replace") if isinstance(head, bytes) else str(head)[:size]
-    return " ".join(text.split())
-
-
-def mask(text: str, secret: str) -> str:
-    """`text` with the API key (and every secret the CDK knows of) replaced by ****: error bodies may echo it."""
-    if secret:
-        text = text.replace(secret, "****")
-    return str(filter_secrets(text))
-
-
-def api_key_of(config: Mapping[str, Any]) -> str:
-    return str(config.get("api_key") or "").strip()
+    return head if isinstance(head, bytes) else str(head).encode()

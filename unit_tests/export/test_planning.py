@@ -1,4 +1,4 @@
-"""WindowPlanner, ProgressDeadline and EmittedKeys alone: what to read next after a failure, and what was emitted."""
+"""WindowPlanner, ProgressWatchdog and EmittedKeys alone: what to read next after a failure, and what was emitted."""
 
 import itertools
 from datetime import UTC, datetime, timedelta
@@ -6,18 +6,10 @@ from typing import Any
 
 import pytest
 
-from source_iterable.components.export_plan import (
-    EmittedKeys,
-    FailureKind,
-    GiveUp,
-    ProgressDeadline,
-    Retry,
-    Split,
-    WindowFailed,
-    WindowPlanner,
-    WindowSizer,
-    key_fields,
-)
+from source_iterable.export.keys import EmittedKeys, key_fields
+from source_iterable.export.planner import FailureKind, GiveUp, Retry, Split, WindowFailed, WindowPlanner
+from source_iterable.export.sizing import WindowSizer
+from source_iterable.export.watchdog import ProgressWatchdog
 
 DAY = datetime(2025, 1, 1, tzinfo=UTC)
 MONTH = (DAY, DAY + timedelta(days=30))
@@ -81,31 +73,31 @@ class Clock:
         return self.now
 
 
-def test_given_no_progress_for_longer_than_the_deadline_then_it_has_expired() -> None:
+def test_given_no_progress_for_longer_than_the_watchdog_then_it_has_expired() -> None:
     clock = Clock()
-    deadline = ProgressDeadline(seconds=300, clock=clock)
+    watchdog = ProgressWatchdog(seconds=300, clock=clock)
     clock.now += 300
-    assert not deadline.expired()
+    assert not watchdog.expired()
     clock.now += 1
-    assert deadline.expired()
+    assert watchdog.expired()
 
 
-def test_given_progress_then_the_deadline_starts_again() -> None:
+def test_given_progress_then_the_watchdog_starts_again() -> None:
     clock = Clock()
-    deadline = ProgressDeadline(seconds=300, clock=clock)
+    watchdog = ProgressWatchdog(seconds=300, clock=clock)
     clock.now += 250
-    deadline.progress()
+    watchdog.progress()
     clock.now += 250
-    assert not deadline.expired()
+    assert not watchdog.expired()
 
 
 def test_given_time_waiting_for_the_throttle_then_it_does_not_count() -> None:
     clock = Clock()
-    deadline = ProgressDeadline(seconds=300, clock=clock)
+    watchdog = ProgressWatchdog(seconds=300, clock=clock)
     clock.now += 400
-    deadline.exclude(200)
-    assert deadline.silent_for() == 200
-    assert not deadline.expired()
+    watchdog.exclude(200)
+    assert watchdog.silent_for() == 200
+    assert not watchdog.expired()
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,8 @@
 """The one place the connector moves a CDK cursor's state from inside a partition (adapter to the CDK's cursor).
 
+`observe_cursor_end` ends a whole slice at a value (an export range's end, the metrics streams' sync time);
+`WindowCheckpoint` closes each window completed inside an export range as a partition of its own.
+
 Why: the CDK's `ConcurrentCursor` moves a stream's state only when a partition (a cursor slice) closes, and an
 export stream's slice is now its whole range (the retriever plans the windows inside it, as few as the data
 allows). Without this, a year read in twenty windows would keep its state at the start until the last one ends,
@@ -21,8 +24,18 @@ from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-# The cursor's `datetime_format` in the manifest: slices arrive, and state is written, in this form.
-SLICE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+from source_iterable.export.window import SLICE_FORMAT
+
+
+def observe_cursor_end(cursor: Cursor | None, stream_name: str, stream_slice: StreamSlice, value: str) -> None:
+    """Let `cursor` observe `value` as the cursor value of `stream_slice` (the state moves there when the CDK
+    closes the slice); nothing for a stream without a cursor field (full refresh)."""
+    cursor_field = getattr(cursor, "cursor_field", None)
+    if cursor is None or cursor_field is None:
+        return
+    cursor.observe(
+        Record(data={cursor_field.cursor_field_key: value}, stream_name=stream_name, associated_slice=stream_slice)
+    )
 
 
 class _CompletedWindow(Partition):

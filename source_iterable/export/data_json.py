@@ -5,64 +5,25 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_iterable.components.export_plan import (
-    FailureKind,
-    GiveUp,
-    ProgressDeadline,
-    Retry,
-    Split,
-    Window,
-    WindowFailed,
-    WindowPlanner,
-    WindowSizer,
-    describe,
-)
-from source_iterable.components.export_records import ExportRecords
-from source_iterable.components.export_request import ExportRequestSender
-from source_iterable.components.jsonl import MalformedLineError, TruncatedBodyError
-from source_iterable.components.timestamps import to_rfc3339
+from source_iterable.export.data_json_request import ExportRequestSender
+from source_iterable.export.jsonl import MalformedLineError, TruncatedBodyError
+from source_iterable.export.planner import FailureKind, GiveUp, Retry, Split, WindowFailed, WindowPlanner
+from source_iterable.export.reading import RangeProgress, WindowDone
+from source_iterable.export.records import ExportRecords
+from source_iterable.export.sizing import WindowSizer
+from source_iterable.export.watchdog import ProgressWatchdog
+from source_iterable.export.window import Window, describe
+from source_iterable.instants import to_rfc3339
 
 LOGGER = logging.getLogger("airbyte")
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class WindowDone:
-    """Yielded by a range reader between records: every record of `window` has been yielded (checkpoint here)."""
-
-    window: Window
-
-
-class RangeProgress(Protocol):
-    """What a range reader tells the retriever while it reads (implemented by `export_plan.EmittedKeys`)."""
-
-    def expect_repeats(self) -> None:
-        """Records already yielded may come again (a window is being re-read): de-duplicate from now on."""
-
-
-class RangeReader(Protocol):
-    """Reads one range `[start, end)` of one export stream; the seam every export path plugs into.
-
-    `read_range` yields the range's records, transformed (see `ExportRecords`), in any order, and a `WindowDone`
-    after the last record of each contiguous part it completes, oldest first (the retriever moves the stream's
-    state there; a reader may yield only one, for the whole range). A record may be yielded twice only after
-    `progress.expect_repeats()`: the caller (`ExportWindowRetriever`) drops repeats, batches, and checkpoints. A
-    range that cannot be read raises an `AirbyteTracedException` naming the stream, the range and the cause; the
-    state then stays at the last `WindowDone`.
-    """
-
-    def read_range(
-        self, window: Window, stream_slice: StreamSlice, progress: RangeProgress
-    ) -> Iterator[dict[str, Any] | WindowDone]:
-        """Yield every record of `window` and the `WindowDone`s; raise `AirbyteTracedException` when it cannot."""
-        ...
 
 
 @dataclass
@@ -87,7 +48,7 @@ class DataJsonRangeReader:
     - Each window: one request, retried or split as `WindowPlanner` decides; `ExportRequestSender` sends and
       interprets each attempt, `ExportRecords` decodes and transforms the body. A window fails the range when the
       planner gives up, or when it made no progress (no record, no window completed) for `stall_seconds`,
-      throttle waits excluded (`ProgressDeadline`): with the export requester's read timeout this bounds a
+      throttle waits excluded (`ProgressWatchdog`): with the export requester's read timeout this bounds a
       stalled export (no headers, a body that stops) to about `stall_seconds` + one read timeout.
     """
 
@@ -224,33 +185,30 @@ class DataJsonRangeReader:
         max_requests: int | None = None,
     ) -> Iterator[T]:
         """Everything `body` makes of `window`'s answers: one request, then retries and splits as `WindowPlanner`
-        decides, within the no-progress deadline. `only_field`: ask only that field (a probe), in at most
+        decides, within the progress watchdog. `only_field`: ask only that field (a probe), in at most
         `max_requests` requests (else `_Unplannable`)."""
-        throttle = self.sender.throttle
-        planner = WindowPlanner(
-            self.min_window, self.tries_per_window, backoff_base=throttle.spacing, backoff_cap=throttle.period
-        )
-        deadline = ProgressDeadline(self.stall_seconds, self.clock)
+        planner = WindowPlanner(self.min_window, self.tries_per_window)
+        watchdog = ProgressWatchdog(self.stall_seconds, self.clock)
         extra = {"onlyFields": only_field} if only_field else None
         pending = [window]
         failure: WindowFailed | None = None
         sent = 0
         while pending:
             current = pending.pop()
-            if failure is not None and deadline.expired():
-                raise self._stalled(window, current, deadline, failure)
+            if failure is not None and watchdog.expired():
+                raise self._stalled(window, current, watchdog, failure)
             if max_requests is not None and sent >= max_requests:
                 raise _Unplannable(f"no whole answer in {sent} requests (last: {failure})")
             sent += 1
             tally.requests += 1
             count = 0
             try:
-                response = self.sender.send(current, stream_slice, deadline.exclude, extra)
+                response = self.sender.send(current, stream_slice, watchdog.exclude, extra)
                 for item in body(response, current, stream_slice):
                     count += 1
-                    deadline.progress()
+                    watchdog.progress()
                     yield item
-                deadline.progress()
+                watchdog.progress()
             except WindowFailed as error:
                 failure = error
                 if count or error.kind is FailureKind.BODY_CUT:
@@ -289,12 +247,12 @@ class DataJsonRangeReader:
         )
 
     def _stalled(
-        self, window: Window, current: Window, deadline: ProgressDeadline, failure: WindowFailed
+        self, window: Window, current: Window, watchdog: ProgressWatchdog, failure: WindowFailed
     ) -> AirbyteTracedException:
         return AirbyteTracedException(
             message=(
                 f"Iterable's export of {self.sender.stream_name} (dataTypeName={self.sender.data_type}) made no "
-                f"progress on the window {describe(window)} UTC for {deadline.silent_for():.0f} s (limit "
+                f"progress on the window {describe(window)} UTC for {watchdog.silent_for():.0f} s (limit "
                 f"{self.stall_seconds:g} s); the last attempt, {describe(current)}, failed: {failure}. No state "
                 "was saved past this window; the next sync resumes here."
             ),

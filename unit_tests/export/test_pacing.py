@@ -2,7 +2,8 @@
 
 import pytest
 
-from source_iterable.components.throttle import ExportThrottle, shared_throttle
+from source_iterable.export.pacing import ExportThrottle
+from source_iterable.export.runtime import SyncRuntime
 
 
 class FakeTime:
@@ -113,7 +114,7 @@ def test_given_a_shorter_retry_after_than_a_full_window_then_the_window_still_ap
 @pytest.mark.parametrize(
     "retry_after, wait",
     [
-        pytest.param(86400.0, 300.0, id="a-day-capped-to-five-minutes"),
+        pytest.param(86400.0, 60.0, id="a-day-capped-to-a-minute"),
         pytest.param(float("inf"), 60.0, id="infinite-is-a-period"),
         pytest.param(float("nan"), 60.0, id="nan-is-a-period"),
         pytest.param(-5.0, 0.0, id="negative-is-none"),
@@ -131,11 +132,11 @@ def test_given_a_limit_below_one_then_the_config_error_names_the_option() -> Non
         ExportThrottle(limit=0)
 
 
-def test_given_one_owner_then_every_stream_gets_the_same_throttle_and_another_owner_its_own() -> None:
-    budget, other_budget = object.__new__(type("Budget", (), {})), object.__new__(type("Budget", (), {}))
-    first = shared_throttle(budget, 4)
-    assert shared_throttle(budget, 4) is first
-    assert shared_throttle(other_budget, 4) is not first
+def test_given_one_sync_then_every_stream_gets_the_same_throttle_and_another_sync_its_own() -> None:
+    runtime, other_runtime = SyncRuntime(), SyncRuntime()
+    first = runtime.export_throttle(4, 60.0, 1.0)
+    assert runtime.export_throttle(4, 60.0, 1.0) is first
+    assert other_runtime.export_throttle(4, 60.0, 1.0) is not first
     assert first.limit == 4
 
 

@@ -11,11 +11,11 @@ from airbyte_cdk.sources.declarative.requesters.http_requester import HttpReques
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_iterable.components.export_plan import FailureKind, WindowFailed
-from source_iterable.components.export_records import ExportRecords
-from source_iterable.components.export_request import ExportRequestSender
-from source_iterable.components.jsonl import StrictJsonlDecoder
-from source_iterable.components.throttle import ExportThrottle
+from source_iterable.export.data_json_request import ExportRequestSender
+from source_iterable.export.jsonl import StrictJsonlDecoder
+from source_iterable.export.pacing import ExportThrottle
+from source_iterable.export.planner import FailureKind, WindowFailed
+from source_iterable.export.records import ExportRecords
 
 URL = "https://api.iterable.com/api/export/data.json"
 KEY = "secret-key-0123456789"
@@ -210,3 +210,49 @@ def test_window_sent_is_the_window_asked_in_iterables_format() -> None:
             "startdatetime": ["2025-01-01 00:00:00"],
             "enddatetime": ["2025-01-01 01:00:01"],
         }
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize("retry_after", ["86400", "inf", "nonsense"])
+def test_given_429s_asking_to_wait_a_day_then_the_stream_fails_after_five_waits_of_a_minute(retry_after: str) -> None:
+    clock = FakeClock()
+    sender = a_sender(max_rate_limited_retries=5)
+    sender.throttle = ExportThrottle(limit=1000, clock=clock, sleep=clock.sleep)
+    with requests_mock.Mocker() as mocker:
+        mocker.get(URL, status_code=429, headers={"Retry-After": retry_after}, text='{"code":"RateLimitExceeded"}')
+        with pytest.raises(AirbyteTracedException) as error:
+            sender.send(WINDOW, SLICE, lambda waited: None)
+        assert mocker.call_count == 6
+    assert clock.slept == [60.0] * 5  # 300 s in all: well within 10 minutes
+    assert error.value.message.startswith(
+        "Iterable kept answering 429 (rate limit) to the export of email_send 6 times in a row"
+    )
+
+
+def test_given_a_line_over_the_longest_record_then_the_stream_fails_naming_the_window_and_the_size() -> None:
+    with requests_mock.Mocker() as mocker:
+        mocker.get(URL, status_code=200, content=b'{"a": 1}\n{"b": "' + b"z" * 200 + b'"}\n')
+        response = a_sender().send(WINDOW, SLICE, lambda waited: None)
+        records = ExportRecords(
+            decoder=StrictJsonlDecoder(parameters={}, max_line_bytes=64), config={}, stream_name="email_send"
+        )
+        with pytest.raises(AirbyteTracedException) as error:
+            list(records.read(response, WINDOW, SLICE, "emailSend"))
+    assert error.value.message == (
+        "Iterable's export of email_send (dataTypeName=emailSend) for the window [2025-01-01 00:00:00, "
+        "2025-01-31 00:00:00) UTC has a record longer than 64 bytes (line 2: 209 bytes read of it), the longest "
+        "record this connector writes. The stream stops here, with no state past this range; leave this stream out "
+        "of the sync, or ask Iterable why one record is this large."
+    )

@@ -3,14 +3,13 @@
 The CDK moves every record from the worker that reads it to the main thread that writes it as one queue item,
 observed by the stream's cursor on the way and turned into an `AirbyteMessage` on arrival: ~15 µs per record,
 more than reading, parsing and transforming it. Export streams need none of it per record — their state moves
-once per window (ExportWindowRetriever) — so, when the console script asks for it (`DELIVERY.enable()`), their
-retriever yields `RecordBatch`es through the CDK's path for messages (a retriever's `StreamData` may be an
+once per window (ExportWindowRetriever) — so, when the console script asks for it (`SyncRuntime.batch_records`),
+their retriever yields `RecordBatch`es through the CDK's path for messages (a retriever's `StreamData` may be an
 `AirbyteMessage`): one queue item per thousand records, no per-record cursor call.
 
 Off by default: any other runner of the manifest (the CDK's test wrapper, Airbyte's manifest-only runtime) gets
-one `Record` per record, as the CDK expects. When on, `SourceIterable.read` is the one consumer: it marks each
-batch as arrived and turns it into one RECORD message per record, or passes it whole to the console script,
-which writes its records straight to stdout (source_iterable/run.py).
+one `Record` per record, as the CDK expects. When on, `SourceIterable.read` marks each batch as arrived and passes
+it whole to the console script, which writes its records straight to stdout (source_iterable/run.py).
 """
 
 import threading
@@ -21,27 +20,13 @@ from typing import Any
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
 
+from source_iterable.bounds import BATCH_BYTES
+
 BATCH_RECORDS = 1000
 # Batches of one reader yielded but not yet taken by the main thread. Without a bound a slow stdout would let the
 # CDK's queue (10,000 items) fill with ten million records.
 BATCHES_IN_FLIGHT = 4
 _POLL_SECONDS = 1.0
-
-
-class BatchDelivery:
-    """Whether export retrievers deliver `RecordBatch`es (the console script's choice, for the whole process)."""
-
-    def __init__(self) -> None:
-        self.enabled = False
-
-    def enable(self) -> None:
-        self.enabled = True
-
-    def disable(self) -> None:
-        self.enabled = False
-
-
-DELIVERY = BatchDelivery()
 
 
 @dataclass
@@ -71,43 +56,62 @@ class RecordBatch(AirbyteMessage):
 
 
 class RecordBatcher:
-    """Collects the records one reader (a worker thread) emits into `RecordBatch`es of `size`.
+    """Collects the records one reader (a worker thread) emits into `RecordBatch`es of `size` records or
+    `max_bytes` bytes (of the lines they were decoded from), whichever comes first.
 
-    `add(record)` returns a full batch to yield, else None; `flush()` returns the partial batch (or None). Both
-    wait while `in_flight` batches of this reader have not arrived. `wait_until_delivered()` returns once every
-    batch has arrived: call it before letting the stream's state move past the records (the CDK's message path
-    may put one worker's messages on the queue after a later one of the same worker).
+    `add(record, size)` returns a full batch to yield, else None; `flush()` returns the partial batch (or None).
+    Both wait while `in_flight` batches of this reader, or `in_flight` × `max_bytes` bytes of them, have not
+    arrived: a reader holds at most that, plus the batch it fills, however large its records (a record of the
+    longest line allowed travels alone). `wait_until_delivered()` returns once every batch has arrived: call it
+    before letting the stream's state move past the records (the CDK's message path may put one worker's messages
+    on the queue after a later one of the same worker).
     """
 
-    def __init__(self, stream: str, size: int = BATCH_RECORDS, in_flight: int = BATCHES_IN_FLIGHT) -> None:
+    def __init__(
+        self, stream: str, size: int = BATCH_RECORDS, in_flight: int = BATCHES_IN_FLIGHT, max_bytes: int = BATCH_BYTES
+    ) -> None:
         self._stream = stream
         self._size = size
         self._in_flight = in_flight
+        self._max_bytes = max_bytes
         self._records: list[dict[str, Any]] = []
+        self._bytes = 0
         self._outstanding = 0
+        self._outstanding_bytes = 0
         self._arrivals = threading.Condition()
 
-    def add(self, record: dict[str, Any]) -> RecordBatch | None:
+    def add(self, record: dict[str, Any], size: int = 0) -> RecordBatch | None:
         self._records.append(record)
-        if len(self._records) < self._size:
+        self._bytes += size
+        if len(self._records) < self._size and self._bytes < self._max_bytes:
             return None
         return self.flush()
 
     def flush(self) -> RecordBatch | None:
         if not self._records:
             return None
-        self._wait_while(lambda: self._outstanding >= self._in_flight)
+        self._wait_while(self._full)
         records, self._records = self._records, []
+        size, self._bytes = self._bytes, 0
         with self._arrivals:
             self._outstanding += 1
-        return RecordBatch(type=Type.RECORD, stream=self._stream, records=records, on_arrival=self._arrived)
+            self._outstanding_bytes += size
+        return RecordBatch(
+            type=Type.RECORD, stream=self._stream, records=records, on_arrival=lambda: self._arrived(size)
+        )
 
     def wait_until_delivered(self) -> None:
         self._wait_while(lambda: self._outstanding > 0)
 
-    def _arrived(self) -> None:
+    def _full(self) -> bool:
+        if self._outstanding >= self._in_flight:
+            return True
+        return self._outstanding > 0 and self._outstanding_bytes >= self._in_flight * self._max_bytes
+
+    def _arrived(self, size: int) -> None:
         with self._arrivals:
             self._outstanding -= 1
+            self._outstanding_bytes -= size
             self._arrivals.notify_all()
 
     def _wait_while(self, condition: Callable[[], bool]) -> None:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from source_iterable.components.export_mode import (
+from source_iterable.export.paths import (
     ExportSettings,
     StreamRange,
     choose_paths,

@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 import requests
 
-from source_iterable.components.jsonl import (
+from source_iterable.export.jsonl import (
+    LineTooLong,
     MalformedLineError,
     StrictJsonlDecoder,
     TruncatedBodyError,
@@ -112,3 +113,24 @@ def test_given_body_cut_inside_a_long_last_line_then_truncation_is_reported() ->
     with pytest.raises(TruncatedBodyError) as error:
         next(decoded)
     assert error.value.line_number == 2
+
+
+def test_given_a_line_longer_than_the_limit_then_it_fails_before_the_line_is_held_whole() -> None:
+    chunks = [b"x" * 65536] * 16 + [b"\n"]  # one line of 1 MiB
+    decoder = StrictJsonlDecoder(parameters={}, max_line_bytes=100_000)
+    with pytest.raises(LineTooLong) as error:
+        list(decoder.decode(_ChunkedResponse(chunks)))
+    assert (error.value.line_number, error.value.size, error.value.limit) == (1, 131072, 100_000)
+
+
+def test_given_a_complete_line_longer_than_the_limit_then_it_fails_naming_its_number() -> None:
+    decoder = StrictJsonlDecoder(parameters={}, max_line_bytes=20)
+    with pytest.raises(LineTooLong) as error:
+        list(decoder.decode(_ChunkedResponse([b'{"a": 1}\n{"a": "' + b"y" * 30 + b'"}\n'])))
+    assert (error.value.line_number, error.value.size) == (2, 39)
+
+
+def test_the_decoder_counts_the_bytes_of_the_lines_it_decoded() -> None:
+    decoder = StrictJsonlDecoder(parameters={})
+    list(decoder.decode(_ChunkedResponse([b'{"a": 1}\n\n{"a": 22}\n{"a": 3}'])))
+    assert decoder.bytes_decoded == 9 + 10 + 8

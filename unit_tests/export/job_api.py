@@ -58,6 +58,9 @@ class _CutBody(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
     def readinto(self, buffer: Any) -> int:
         if self._position >= len(self._data):
             raise ConnectionResetError("Connection reset by peer")
@@ -86,6 +89,9 @@ class FakeJobApi:
         self.cut_once: set[str] = set()
         self.next_id = 100
         self.rate_limited_next: list[str] = []  # Retry-After values for the next API calls
+        self.ignore_start_after = False  # list every file from the first, whatever `startAfter` says
+        self.content_types: dict[str, str] = {}  # file name -> Content-Type of its body (default: JSON lines)
+        self.listed_jobs: list[dict[str, Any]] | None = None  # GET export/jobs (default: the jobs started, Enqueued)
 
     def plan(self, files: list[tuple[str, bytes]], *steps: Step) -> None:
         self.planned.append((files, list(steps)))
@@ -94,6 +100,7 @@ class FakeJobApi:
         mocker.post(f"{API}/api/export/start", json=self._start)
         mocker.get(re.compile(rf"{API}/api/export/\d+/files"), json=self._files)
         mocker.delete(re.compile(rf"{API}/api/export/\d+$"), json=self._cancel)
+        mocker.get(f"{API}/api/export/jobs", json=self._list_jobs)
         mocker.get(re.compile(rf"{FILES}/.*"), body=self._file)
         return self
 
@@ -125,7 +132,7 @@ class FakeJobApi:
         job.generation += 1
         step = job.steps[min(job.listings, len(job.steps)) - 1]
         names = [name for name, _ in job.files[: step.visible]]
-        if after is not None:
+        if after is not None and not self.ignore_start_after:
             names = [name for name in names if name > after]
         page = names[: self.page_size]
         for name in page:
@@ -136,6 +143,12 @@ class FakeJobApi:
             "exportTruncated": step.truncated,
             "files": [{"file": name, "url": f"{FILES}/{job.job_id}/{name}?g={job.generation}"} for name in page],
         }
+
+    def _list_jobs(self, request: Any, context: Any) -> Any:
+        self._logged(request, context)
+        if self.listed_jobs is not None:
+            return {"jobs": self.listed_jobs}
+        return {"jobs": [{"id": job.job_id, "jobState": "Enqueued"} for job in self.jobs.values()]}
 
     def _cancel(self, request: Any, context: Any) -> Any:
         self._logged(request, context)
@@ -154,6 +167,8 @@ class FakeJobApi:
             context.status_code = 403
             return io.BytesIO(b"<Error><Message>Request has expired</Message></Error>")
         data = dict(job.files)[name]
+        if name in self.content_types:
+            context.headers["Content-Type"] = self.content_types[name]
         if name in self.cut_once:
             self.cut_once.discard(name)
             half = data[: data.index(b"\n", len(data) // 2) + 1]
