@@ -8,6 +8,7 @@ from source_iterable.components.campaign_metrics import CampaignMetricsRetriever
 from source_iterable.components.config_validation import ApiBaseUrlValidation, DateRangeValidation, UtcDateValidation
 from source_iterable.components.connection_probe import ConnectionProbes
 from source_iterable.components.event_id import EventIdAdder
+from source_iterable.components.event_names import EventNameFilter
 from source_iterable.components.export_window import ExportWindowRetriever
 from source_iterable.components.field_map import FieldMapExtractor
 from source_iterable.components.json_fields import JsonStringFieldParser
@@ -29,6 +30,7 @@ __all__ = [
     "ConnectionProbes",
     "DateRangeValidation",
     "EventIdAdder",
+    "EventNameFilter",
     "ExportWindowRetriever",
     "FieldMapExtractor",
     "JsonStringFieldParser",

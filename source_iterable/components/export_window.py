@@ -20,6 +20,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from isodate import parse_duration  # type: ignore[import-untyped]
 
 from source_iterable.bounds import EXPORT_WINDOW_TRIES, NO_PROGRESS_SECONDS, RATE_LIMITED_TRIES
+from source_iterable.components.event_names import EventNameFilter
 from source_iterable.export.batching import RecordBatcher
 from source_iterable.export.checkpoint import WindowCheckpoint, observe_cursor_end
 from source_iterable.export.data_json import DataJsonRangeReader
@@ -83,6 +84,8 @@ class ExportWindowRetriever(Retriever):
     stall_deadline: str = f"PT{NO_PROGRESS_SECONDS:.0f}S"
     max_rate_limited_retries: int = RATE_LIMITED_TRIES - 1
     transformations: list[RecordTransformation] = field(default_factory=list)
+    # Records the stream keeps (custom_event: custom_event_names); all when unset.
+    record_filter: EventNameFilter | None = None
     # GET channels: asked once when the export API refuses the key, to tell a wrong key from one that cannot export.
     key_probe: Requester | None = None
     cursor: Cursor | None = None
@@ -170,6 +173,7 @@ class ExportWindowRetriever(Retriever):
         checkpoint = WindowCheckpoint(self.cursor, self.name, stream_slice)
         batcher = RecordBatcher(self.name) if self._runtime.batch_records else None
         decoded = self._bytes_decoded()
+        keep = self.record_filter.keeps if self.record_filter is not None else None
         done_until = start
         try:
             for item in self.orchestrator().read_range((start, end), stream_slice, keys):
@@ -183,7 +187,7 @@ class ExportWindowRetriever(Retriever):
                     yield from _delivered(batcher)
                     checkpoint.complete(start, done_until)
                     keys.reset()
-                elif not keys.first_time(item):
+                elif (keep is not None and not keep(item)) or not keys.first_time(item):
                     continue
                 elif batcher is None:
                     yield Record(data=item, stream_name=self.name, associated_slice=None)

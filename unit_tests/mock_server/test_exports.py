@@ -557,6 +557,39 @@ class TestErrors:
         )
 
 
+class TestCustomEventNames:
+    def given_custom_events(self, api: ExportApi) -> None:
+        api.add(
+            "customEvent",
+            an_event("2025-01-02T00:00:00Z", 1, eventName="app_opened"),
+            an_event("2025-01-03T00:00:00Z", 2, eventName="cart_viewed"),
+            an_event("2025-01-04T00:00:00Z", 3, eventName="purchase_started"),
+        )
+
+    def test_given_custom_event_names_then_only_those_events_are_emitted_from_the_same_request(
+        self, api: ExportApi
+    ) -> None:
+        self.given_custom_events(api)
+        config = export_config(window_days=90, custom_event_names=["purchase_started", "app_opened"])
+        output = sync(["custom_event"], config)
+        assert [record.record.data["eventName"] for record in output.records] == ["purchase_started", "app_opened"]
+        assert api.requests == [("customEvent", "2025-01-01 00:00:00", "2025-03-01 00:00:00")]
+        assert states(output, "custom_event")[-1] == {"createdAt": "2025-03-01T00:00:00Z"}
+
+    @pytest.mark.parametrize("names", [None, []], ids=["unset", "empty"])
+    def test_given_no_custom_event_names_then_every_custom_event_is_emitted(
+        self, api: ExportApi, names: list[str] | None
+    ) -> None:
+        self.given_custom_events(api)
+        config = export_config() if names is None else export_config(custom_event_names=names)
+        output = sync(["custom_event"], config)
+        assert sorted(record.record.data["eventName"] for record in output.records) == [
+            "app_opened",
+            "cart_viewed",
+            "purchase_started",
+        ]
+
+
 def export_stream(name: str, config: Mapping[str, Any], state: list[AirbyteStateMessage] | None = None) -> Any:
     return next(stream for stream in SourceIterable(config=config, state=state).streams(config) if stream.name == name)
 
