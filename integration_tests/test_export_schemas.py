@@ -31,6 +31,8 @@ REST_STREAMS = {
     "snippets",
     "webhooks",
     "user_fields",
+    "forgotten_users",
+    "catalog_field_mappings",
 }
 # Fields each stream must declare whatever the data set: what the issue lists from Airbyte's schemas made from real
 # accounts, and the attribution fields Iterable sends with events.

@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 
 from integration_tests.emulator import Dataset, Emulator
-from integration_tests.emulator.dataset import instant
+from integration_tests.emulator.dataset import forget_hash, instant
 from source_iterable.components.metric_row import MetricRowTyping
 
 REST_STREAMS = [
@@ -35,6 +35,8 @@ REST_STREAMS = [
     "snippets",
     "webhooks",
     "user_fields",
+    "forgotten_users",
+    "catalog_field_mappings",
 ]
 CONSOLE_SCRIPT = shutil.which("source-iterable", path=str(Path(sys.executable).parent)) or "source-iterable"
 
@@ -136,6 +138,15 @@ def _records_as_served(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
         "snippets": list(dataset.snippets),
         "webhooks": list(dataset.webhooks),
         "user_fields": [{"name": name, "type": kind} for name, kind in dataset.user_fields.items()],
+        "forgotten_users": [
+            *({"hash": forget_hash(email), "hashedField": "email"} for email in dataset.forgotten_emails),
+            *({"hash": forget_hash(user_id), "hashedField": "userId"} for user_id in dataset.forgotten_user_ids),
+        ],
+        "catalog_field_mappings": [
+            {"catalogName": catalog, "fieldName": field, "fieldType": kind, "defined": kind is not None}
+            for catalog, mappings in dataset.catalog_field_mappings.items()
+            for field, kind in [*mappings["definedMappings"].items(), *((f, None) for f in mappings["undefinedFields"])]
+        ],
     }
 
 

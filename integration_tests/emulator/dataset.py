@@ -15,6 +15,7 @@ a million-record type costs nothing until it is read and is streamed without bei
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import random
 from collections.abc import Iterator, Mapping, Sequence
@@ -103,6 +104,7 @@ DATA_TYPES: dict[str, str] = {
     "whatsAppUsageInfo": "sms_usage",
     "purchase": "purchase",
     "customEvent": "custom_event",
+    "unknownSession": "unknown_session",
 }
 # Spellings the export API also accepts for a type (both are seen in the wild).
 DATA_TYPE_ALIASES = {"emailUnsubscribe": "emailUnSubscribe"}
@@ -162,6 +164,12 @@ USER_FIELD_TYPES: dict[str, str] = {
 }
 HYBRID_USER_FIELD_TYPES = {"itblUserId": "string"}
 
+# catalogs/{name}/fieldMappings' definedMappings: the types set for some fields of each catalog's items.
+CATALOG_FIELD_TYPES: dict[str, dict[str, str]] = {
+    "products": {"name": "string", "price": "double"},
+    "stores": {"city": "string", "location": "geo_location"},
+}
+
 METRIC_COLUMNS = (
     "id",
     "Average Order Value",
@@ -188,6 +196,12 @@ _PLATFORMS = ("iOS", "Android")
 _SKIP_REASONS = ("DuplicateMarketingMessage", "FrequencyCapped", "MessageTypeUnsubscribed", "UserProfileMissing")
 _EVENT_NAMES = ("viewedProduct", "addedToCart", "startedCheckout", "appInstalled")
 _MASK = (1 << 64) - 1
+
+
+def forget_hash(identifier: str) -> str:
+    """How Iterable keeps a forgotten email or userId (users/forgotten, users/forgottenUserIds): SHA-256, hex, of the
+    lowercased, trimmed value."""
+    return hashlib.sha256(identifier.strip().lower().encode()).hexdigest()
 
 
 def iterable_time(moment: datetime) -> str:
@@ -282,7 +296,7 @@ class EventTable(Sequence):
             record["userId"] = user["userId"]
         if "itblUserId" in user:
             record["itblUserId"] = user["itblUserId"]
-        if self.family not in ("purchase", "custom_event", "subscription", "sms_received"):
+        if self.family not in ("purchase", "custom_event", "subscription", "sms_received", "unknown_session"):
             record.update(
                 campaignId=campaign["id"],
                 templateId=campaign["templateId"],
@@ -526,6 +540,20 @@ def _custom_event(record: dict, h: int, index: int, ds: Dataset) -> None:
     _attribution(record, h, index, ds)
 
 
+def _unknown_session(record: dict, h: int, index: int, ds: Dataset) -> None:
+    """A session of an unknown user (Unknown User Activation). The definition only names the type: these are the
+    fields Iterable's SDKs send when such a session starts (anonSessionContext times in epoch milliseconds)."""
+    first = epoch_ms(EXPORT_START) + h % (86_400_000 * 300)
+    record["deviceInfo"] = _device(h)
+    record["anonSessionContext"] = {
+        "totalAnonSessionCount": 1 + h % 9,
+        "firstAnonSession": first,
+        "lastAnonSession": first + (h >> 20) % 86_400_000,
+        "matchedCriteriaId": 100 + h % 4,
+        "lastPage": f"/products/sku-{h % 97}",
+    }
+
+
 def _attribution(record: dict, h: int, index: int, ds: Dataset) -> None:
     """A purchase or custom event tracked from a message's link carries the message's attribution; others none."""
     if h % 3:
@@ -567,6 +595,7 @@ _FAMILY_FIELDS = {
     "journey_exit": _journey_exit,
     "purchase": _purchase,
     "custom_event": _custom_event,
+    "unknown_session": _unknown_session,
 }
 
 
@@ -635,6 +664,9 @@ class Dataset:
             data_type: EventTable(self, data_type, self._event_count(data_type, events_per_type, factor))
             for data_type in DATA_TYPES
         }
+        # The forget list and the catalogs' field types: built without the rng, so everything above stays as it was.
+        self.forgotten_emails, self.forgotten_user_ids = self._make_forgotten(factor)
+        self.catalog_field_mappings = self._make_catalog_field_mappings()
 
     EXPORT_START = EXPORT_START
     EXPORT_END = EXPORT_END
@@ -920,6 +952,32 @@ class Dataset:
             },
         }
 
+    # ------------------------------------------------------------------ GDPR forget list, catalog field types
+    def _make_forgotten(self, factor: int) -> tuple[list[str], list[str]]:
+        """The emails and userIds the project forgot, as the customer's own data spells them (mixed case, stray
+        spaces): Iterable keeps only their hashes (`forget_hash`). Email-based projects forget by email,
+        userId-based ones by userId, hybrid ones by either."""
+        emails = [
+            f"  Former.Customer{i + 1}@Example.COM " if i % 2 else f"former.customer{i + 1}@example.com"
+            for i in range(3 * factor)
+        ]
+        user_ids = [f" Former-User-{i + 1:05d}" if i % 2 else f"former-user-{i + 1:05d}" for i in range(2 * factor)]
+        return (
+            emails if self.project_type != "userId" else [],
+            user_ids if self.project_type != "email" else [],
+        )
+
+    def _make_catalog_field_mappings(self) -> dict[str, dict[str, Any]]:
+        """GET catalogs/{name}/fieldMappings: the types set for some of the fields the catalog's items carry
+        (CATALOG_FIELD_TYPES); the other fields are `undefinedFields`."""
+        mappings = {}
+        for catalog in self.catalogs:
+            name = catalog["name"]
+            defined = CATALOG_FIELD_TYPES.get(name, {})
+            carried = {field for item in self.catalog_items[name] for field in item["value"]}
+            mappings[name] = {"definedMappings": dict(defined), "undefinedFields": sorted(carried - set(defined))}
+        return mappings
+
     # ------------------------------------------------------------------ campaign metrics
     def _skip_former_metric_draws(self, rng: random.Random) -> None:
         """Metrics are now computed per campaign and day (below); the random draws they used to take are still
@@ -1033,6 +1091,12 @@ class Dataset:
             "webhooks": len(self.webhooks),
             "user_fields": len(self.user_fields),
             "users": len(self.users),
+        } | {
+            # issue 17: the forget list (one row per hash) and the catalogs' fields (defined and undefined)
+            "forgotten_users": len(self.forgotten_emails) + len(self.forgotten_user_ids),
+            "catalog_field_mappings": sum(
+                len(m["definedMappings"]) + len(m["undefinedFields"]) for m in self.catalog_field_mappings.values()
+            ),
         }
 
     @property

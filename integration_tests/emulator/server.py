@@ -37,12 +37,14 @@ _URI_TOO_LONG = (
     b"<html><head><title>414 Request-URI Too Large</title></head><body><h1>414 Request-URI Too Large</h1></body></html>"
 )
 
-# Iterable's limits (iterable-api.md), by rate-limit name: (calls, seconds). Enforced per emulator instance.
+# Iterable's limits (iterable-api.md; users/forgotten* from the API definition), by rate-limit name: (calls, seconds).
+# Enforced per emulator instance.
 REAL_RATE_LIMITS: dict[str, tuple[int, float]] = {
     "export": (4, 60),
     "lists_getUsers": (5, 60),
     "campaigns_metrics": (10, 60),
     "users_getFields": (3, 1),
+    "users_forgotten": (3, 1),
     "export_jobs": (1, 1),
     "default": (100, 1),
 }
@@ -88,10 +90,13 @@ ROUTES: tuple[Route, ...] = (
     _route("templates", rest.templates),
     _route("catalogs", rest.catalogs),
     _route("catalogs/{catalog}/items", rest.catalog_items),
+    _route("catalogs/{catalog}/fieldMappings", rest.catalog_field_mappings),
     _route("journeys", rest.journeys),
     _route("snippets", rest.snippets),
     _route("webhooks", rest.webhooks),
     _route("users/getFields", rest.user_fields, "users_getFields"),
+    _route("users/forgotten", rest.forgotten_emails, "users_forgotten"),
+    _route("users/forgottenUserIds", rest.forgotten_user_ids, "users_forgotten"),
     _route("export/data.json", export.export_json, "export", export_endpoint=True),
     _route("export/start", jobs.start_export, "export_jobs", export_endpoint=True, method="POST"),
     _route("export/jobs", jobs.list_jobs, "export_jobs", export_endpoint=True),
@@ -159,10 +164,10 @@ class Emulator:
 
     rate_limits: None => Iterable's real limits (REAL_RATE_LIMITS); a dict overrides some of them by name,
       e.g. {"export": (1000, 60)}; {} disables all. Names: export, lists_getUsers, campaigns_metrics,
-      users_getFields, export_jobs (start, files, cancel and jobs together: 1/s per organization, 429 with
-      Retry-After), default (the limit of every other endpoint, each counted separately).
+      users_getFields, users_forgotten (both forget lists), export_jobs (start, files, cancel and jobs together:
+      1/s per organization, 429 with Retry-After), default (the limit of every other endpoint, each counted separately).
     wrapped_catalog_responses: which catalog endpoints answer in the {msg, code, params} envelope
-      ("catalogs", "catalog_items"); default: catalogs wrapped, items bare.
+      ("catalogs", "catalog_items", "catalog_field_mappings"); default: catalogs wrapped, the others bare.
     export_cache_dir: keep each rendered export body there and replay it for the same query (for benchmarks:
       `warm_export` renders a window ahead, so the read under test is not limited by the emulator's CPU).
     export_jobs: the export-job service's timing and limits (handlers/jobs.py ExportJobSettings); its files are

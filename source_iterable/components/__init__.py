@@ -12,6 +12,7 @@ from source_iterable.components.event_names import EventNameFilter
 from source_iterable.components.export_window import ExportWindowRetriever
 from source_iterable.components.field_map import FieldMapExtractor
 from source_iterable.components.json_fields import JsonStringFieldParser
+from source_iterable.components.labelled_lists import LabelledListsExtractor
 from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.components.next_page import NextPageCursor
 from source_iterable.components.renaming import CaseCollisionRenamer
@@ -34,6 +35,7 @@ __all__ = [
     "ExportWindowRetriever",
     "FieldMapExtractor",
     "JsonStringFieldParser",
+    "LabelledListsExtractor",
     "MetricRowTyping",
     "NextPageCursor",
     "NoRedirectApiKeyAuthenticator",

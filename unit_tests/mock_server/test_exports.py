@@ -264,6 +264,7 @@ STREAM_DATA_TYPES = [
     ("journey_exit", "journeyExit"),
     ("purchase", "purchase"),
     ("custom_event", "customEvent"),
+    ("unknown_session", "unknownSession"),
 ]
 
 

@@ -157,6 +157,20 @@ ENDPOINTS = {
         json_response({"fields": {"email": "string"}}),
         [{"name": "email", "type": "string"}],
     ),
+    "forgotten_users": Endpoint(
+        a_request("users/forgotten").build(),
+        json_response({"hashedEmails": ["ab" * 32]}),
+        [{"hash": "ab" * 32, "hashedField": "email"}],
+    ),
+    "catalog_field_mappings": Endpoint(
+        a_request("catalogs/shoes/fieldMappings").build(),
+        json_response({"definedMappings": {"size": "long"}, "undefinedFields": []}),
+        [{"fieldName": "size", "fieldType": "long", "catalogName": "shoes", "defined": True}],
+        _other_request(
+            a_paged_request("catalogs").build(),
+            records_response("catalogNames", [a_catalog("shoes")]),
+        ),
+    ),
 }
 STREAMS = [pytest.param(name, id=name) for name in ENDPOINTS]
 # Every key of a project may list channels: a refusal there is a bad key, never a skipped stream.

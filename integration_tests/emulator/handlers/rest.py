@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from ..dataset import METRIC_COLUMNS, instant
+from ..dataset import METRIC_COLUMNS, forget_hash, instant
 from ..responses import BadRequest, Response, json_response
 from .request import Request, parse_iterable_datetime
 
@@ -222,6 +222,15 @@ def catalog_items(request: Request) -> Response:
     return json_response(_maybe_wrapped(request, "catalog_items", inner))
 
 
+def catalog_field_mappings(request: Request) -> Response:
+    """CatalogFieldMappingsResponse: {definedMappings: {field: type}, undefinedFields: [field]}; no parameters."""
+    name = request.path_params["catalog"]
+    mappings = request.dataset.catalog_field_mappings.get(name)
+    if mappings is None:
+        raise BadRequest(f"Catalog {name} does not exist", code="NotFound", status=404)
+    return json_response(_maybe_wrapped(request, "catalog_field_mappings", mappings))
+
+
 def _maybe_wrapped(request: Request, what: str, inner: dict[str, Any]) -> dict[str, Any]:
     if what in request.options.wrapped_catalog_responses:
         return {"msg": "", "code": "Success", "params": inner}
@@ -246,3 +255,17 @@ def webhooks(request: Request) -> Response:
 
 def user_fields(request: Request) -> Response:
     return json_response({"fields": request.dataset.user_fields})
+
+
+# The forget lists. The definition says each endpoint "returns an error" in the other project type without giving
+# its status; 400 is the only error it declares besides 401.
+def forgotten_emails(request: Request) -> Response:
+    if request.dataset.project_type == "userId":
+        raise BadRequest("This endpoint only works for email-based and hybrid projects; use users/forgottenUserIds")
+    return json_response({"hashedEmails": [forget_hash(email) for email in request.dataset.forgotten_emails]})
+
+
+def forgotten_user_ids(request: Request) -> Response:
+    if request.dataset.project_type == "email":
+        raise BadRequest("This endpoint only works for userID-based and hybrid projects; use users/forgotten")
+    return json_response({"hashedUserIds": [forget_hash(user_id) for user_id in request.dataset.forgotten_user_ids]})
