@@ -20,7 +20,7 @@ def typed(row: dict[str, str] | None) -> dict[str, Any]:
     """The emulator's CSV row as the connector must emit it (top-level nulls left out by the serializer)."""
     assert row is not None
     record: dict[str, Any] = dict(row)
-    MetricRowTyping(parameters={}, columns=COLUMNS).transform(record)
+    MetricRowTyping(COLUMNS).transform(record)
     return {key: value for key, value in record.items() if value is not None}
 
 

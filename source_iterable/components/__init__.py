@@ -10,9 +10,9 @@ from source_iterable.components.connection_probe import ConnectionProbes
 from source_iterable.components.event_id import EventIdAdder
 from source_iterable.components.export_window import ExportWindowRetriever
 from source_iterable.components.field_map import FieldMapExtractor
+from source_iterable.components.future_cursor import FutureCursorAsNow
 from source_iterable.components.json_fields import JsonStringFieldParser
 from source_iterable.components.jsonl import StrictJsonlDecoder
-from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.components.next_page import NextPageCursor
 from source_iterable.components.renaming import CaseCollisionRenamer
 from source_iterable.components.rest_body import StrictRecordsExtractor
@@ -31,8 +31,8 @@ __all__ = [
     "EventIdAdder",
     "ExportWindowRetriever",
     "FieldMapExtractor",
+    "FutureCursorAsNow",
     "JsonStringFieldParser",
-    "MetricRowTyping",
     "NextPageCursor",
     "NoRedirectApiKeyAuthenticator",
     "SkipWarningErrorHandler",

@@ -52,7 +52,7 @@ def test_given_csv_row_when_transformed_then_renamed_and_typed_in_place() -> Non
         "Average Order Value": "19.5",
     }
 
-    MetricRowTyping(parameters={}).transform(record)
+    MetricRowTyping({}).transform(record)
 
     assert record == {
         "id": 5,
@@ -65,7 +65,7 @@ def test_given_csv_row_when_transformed_then_renamed_and_typed_in_place() -> Non
 def test_given_text_cells_when_transformed_then_null_and_their_text_kept_in_non_numeric_cells() -> None:
     record = {"id": "5", "Average Order Value": "N/A", "Revenue": "nan", "Purchases": "3"}
 
-    MetricRowTyping(parameters={}).transform(record)
+    MetricRowTyping({}).transform(record)
 
     assert record == {
         "id": 5,
@@ -83,7 +83,7 @@ def test_given_integer_column_when_cell_is_fractional_then_null_with_text_and_wh
         "revenue": {"type": ["number", "null"]},
     }
     record = {"id": "5", "Purchases": "2.5", "Total Email Sends": "1e3", "Revenue": "4.0"}
-    typing = MetricRowTyping(parameters={}, columns={**columns, "total_email_sends": {"type": ["integer", "null"]}})
+    typing = MetricRowTyping({**columns, "total_email_sends": {"type": ["integer", "null"]}})
 
     typing.transform(record)
 
