@@ -25,7 +25,7 @@ from source_iterable.components.campaign_selection import (
     url_batches,
 )
 from source_iterable.components.metric_row import MetricRowTyping
-from source_iterable.components.metrics_csv import BadMetricsBody, asked, bad_answer, read_metrics_csv
+from source_iterable.components.metrics_csv import BadMetricsBody, asked, bad_answer, quoted, read_metrics_csv
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -94,9 +94,7 @@ class CampaignMetricsRetriever(Retriever):
         self._first_sync_days = timedelta(days=self._eval_int(self.first_sync_days, parameters))
         self._path = f"/api/{parameters['endpoint']}"
         self._base_url = padded_base_url(str(self.config.get("api_base", "")), self._path)
-        names = [f"'{column}'" for column in self.key_columns]
-        columns = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-        self._expected = f"a CSV whose header names {columns}"
+        self._expected = f"a CSV whose header names {quoted(self.key_columns)}"
 
     def _eval_int(self, value: int | str, parameters: Mapping[str, Any]) -> int:
         return int(InterpolatedString.create(str(value), parameters=parameters or {}).eval(self.config))

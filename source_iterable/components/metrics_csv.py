@@ -59,12 +59,14 @@ def read_metrics_csv(content: bytes, content_type: str, key_columns: Sequence[st
 
 
 def _table(lines: Any, content: bytes, content_type: str, key_columns: Sequence[str]) -> MetricsTable:
-    header = next(_filled(lines))
+    header = next(_filled(lines), None)
+    if header is None:
+        raise BadMetricsBody(f"a body without a header row: {excerpt(content)}")
     positions = {column_key(cell): index for index, cell in reversed(list(enumerate(header)))}
     missing = [column for column in key_columns if column_key(column) not in positions]
     if missing:
-        named = " and ".join(f"'{column}'" for column in missing)
-        raise BadMetricsBody(f"a body whose first line has no {named} column ({content_type}): {excerpt(content)}")
+        lacks = f"has no {quoted(missing)} column" if len(missing) == 1 else f"lacks the {quoted(missing)} columns"
+        raise BadMetricsBody(f"a body whose first line {lacks} ({content_type}): {excerpt(content)}")
     rows: list[dict[str | None, Any]] = []
     campaign_ids = []
     for cells in _filled(lines):
@@ -87,6 +89,12 @@ def _table(lines: Any, content: bytes, content_type: str, key_columns: Sequence[
 def _filled(lines: Iterator[list[str]]) -> Iterator[list[str]]:
     """The rows that are not blank."""
     return (cells for cells in lines if any(cell.strip() for cell in cells))
+
+
+def quoted(names: Sequence[str]) -> str:
+    """`'a'`, `'a' and 'b'`, `'a', 'b' and 'c'`."""
+    marked = [f"'{name}'" for name in names]
+    return marked[0] if len(marked) == 1 else f"{', '.join(marked[:-1])} and {marked[-1]}"
 
 
 def asked(response: requests.Response, params: Mapping[str, Any]) -> str:
