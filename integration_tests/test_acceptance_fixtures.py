@@ -192,7 +192,9 @@ def test_every_record_of_an_incremental_stream_carries_its_cursor_field(
         return data
 
     records = [(message.record.stream, message.record.data) for message in output.records if message.record]
-    without = Counter(stream for stream, data in records if stream in cursors and cursor_value(data, cursors[stream]) is None)
+    without = Counter(
+        stream for stream, data in records if stream in cursors and cursor_value(data, cursors[stream]) is None
+    )
     assert without == Counter()
     assert set(cursors) <= {stream for stream, _ in records}
 

@@ -1072,7 +1072,9 @@ class Dataset:
     def experiments(self) -> list[dict[str, Any]]:
         return [e for campaign in self.campaigns for e in self.experiments_of(campaign["id"])]
 
-    def experiment_metrics_rows(self, experiment: Mapping[str, Any], start: date | None, end: date | None) -> list[dict[str, str]]:
+    def experiment_metrics_rows(
+        self, experiment: Mapping[str, Any], start: date | None, end: date | None
+    ) -> list[dict[str, str]]:
         """One CSV row per variant (template) of `experiment`, its counts over the campaign's days in [start, end)
         (None: unbounded), each the variant's share of the campaign's day; improvement and confidence against the
         control (the first template), empty on the control's own row."""

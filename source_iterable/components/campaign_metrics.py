@@ -1,11 +1,12 @@
 """Campaign and experiment metrics read only where they can still change, in URL-sized batches of campaign ids."""
 
 import logging
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import InitVar, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import requests
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.partition_routers.partition_router import PartitionRouter
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
@@ -56,8 +57,9 @@ class CampaignMetricsRetriever(Retriever):
       campaigns were listed: when these numbers were read), and when every batch is emitted the cursor observes
       `end_time`: the state is that one moment.
     - per day (`per_day` true): each UTC day from the state's day − lookback (first sync: the last
-      `first_sync_days`, the slice then starting at start_date) to the slice's end, oldest first, for the campaigns active that day
-      (`activity_days`: startAt … endedAt + lookback), one request per URL batch with `startDateTime`=day and
+      `first_sync_days`, the slice then starting at start_date) to the slice's end, oldest first, for the campaigns
+      active that day (`activity_days`: startAt … endedAt + lookback), one request per URL batch with
+      `startDateTime`=day and
       `endDateTime`=day + 1 (exclusive); each row gets the cursor field (`date`) = that day. The cursor then
       observes the slice's last day, so a day is read again until it is older than the lookback. (The lookback is
       applied here, not by the cursor's `lookback_window`, and the first-sync limit too, not by a moving
@@ -66,9 +68,10 @@ class CampaignMetricsRetriever(Retriever):
     numbers in them, the first one naming the campaign), hold rows only for campaigns asked and, with
     `row_per_campaign` (campaigns/metrics), a row for each campaign asked that has started (one not yet started has
     no numbers): anything else fails the stream. A batch is checked whole before its rows are emitted.
-    Each row is typed by `MetricRowTyping` from the stream's schema (`camel_case`: `experimentId` → `experiment_id`),
-    then given to the stream's `transformations`. Rows are emitted without a slice (their values do not move the state); the state moves only after the last
-    batch, and not at all when no campaign was listed (a key refused on `campaigns` must not mark them read).
+    Each row is typed by `MetricRowTyping` from the stream's schema (`camel_case`: `experimentId` →
+    `experiment_id`), then given to the stream's `transformations`. Rows are emitted without a slice (their values
+    do not move the state); the state moves only after the last batch, and not at all when no campaign was listed
+    (a key refused on `campaigns` must not mark them read).
     `campaigns` is a SubstreamPartitionRouter over the `campaigns` stream whose extra_fields carry the fields
     the selection reads. A 401/403 on metrics (logged by the error handler) ends the stream without state.
     """
@@ -88,6 +91,7 @@ class CampaignMetricsRetriever(Retriever):
     max_url_length: int = MAX_URL_LENGTH
     transformations: list[RecordTransformation] = field(default_factory=list)
     cursor: Cursor | None = None
+    clock: Callable[[], datetime] = _utc_now
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._lookback = timedelta(days=self._eval_int(self.lookback_days, parameters))
@@ -104,17 +108,17 @@ class CampaignMetricsRetriever(Retriever):
     ) -> Iterable[StreamData]:
         if stream_slice is None:
             raise ValueError(f"{self.name}: the metrics retriever reads one cursor slice at a time")
-        self._typing = MetricRowTyping(records_schema.get("properties") or {}, self.camel_case)
+        typing = MetricRowTyping(records_schema.get("properties") or {}, self.camel_case)
         campaigns = self._list_campaigns()
         if self.per_day:
             first, last = self._days(stream_slice)
-            completed = yield from self._read_days(campaigns, first, last, stream_slice)
+            completed = yield from self._read_days(campaigns, first, last, typing, stream_slice)
         else:
             since = datetime.strptime(stream_slice["start_time"], MOMENT_FORMAT).replace(tzinfo=UTC)
             selected = [c for c in campaigns if needs_lifetime_read(c, since, self._lookback)]
             LOGGER.info(f"{self.name}: {len(selected)} of {len(campaigns)} campaigns can have new numbers.")
             completed = yield from self._read_range(
-                selected, self._lifetime_range(), stream_slice["end_time"], stream_slice
+                selected, self._lifetime_range(), stream_slice["end_time"], typing, stream_slice
             )
         if completed and campaigns:
             self._observe(stream_slice, stream_slice["end_time"])
@@ -145,7 +149,7 @@ class CampaignMetricsRetriever(Retriever):
         return params
 
     def _read_days(
-        self, campaigns: list[Campaign], first: date, last: date, stream_slice: StreamSlice
+        self, campaigns: list[Campaign], first: date, last: date, typing: MetricRowTyping, stream_slice: StreamSlice
     ) -> Generator[StreamData, None, bool]:
         spans = [(campaign, activity_days(campaign, self._lookback)) for campaign in campaigns]
         day = first
@@ -153,14 +157,19 @@ class CampaignMetricsRetriever(Retriever):
             active = [campaign for campaign, days in spans if active_on(days, day)]
             following = day + timedelta(days=1)
             params = [("startDateTime", day.strftime(DAY_FORMAT)), ("endDateTime", following.strftime(DAY_FORMAT))]
-            completed = yield from self._read_range(active, params, day.strftime(DAY_FORMAT), stream_slice)
+            completed = yield from self._read_range(active, params, day.strftime(DAY_FORMAT), typing, stream_slice)
             if not completed:
                 return False
             day += timedelta(days=1)
         return True
 
     def _read_range(
-        self, campaigns: list[Campaign], params: list[tuple[str, str]], stamp: str, stream_slice: StreamSlice
+        self,
+        campaigns: list[Campaign],
+        params: list[tuple[str, str]],
+        stamp: str,
+        typing: MetricRowTyping,
+        stream_slice: StreamSlice,
     ) -> Generator[StreamData, None, bool]:
         """Every batch of `campaigns` over one date range, each row stamped with the cursor field = `stamp`;
         False when a batch was refused (and skipped)."""
@@ -176,7 +185,7 @@ class CampaignMetricsRetriever(Retriever):
             finally:
                 response.close()
             for row in rows:
-                self._typing.transform(row)
+                typing.transform(row)
                 for transformation in self.transformations:
                     transformation.transform(row, config=self.config, stream_slice=stream_slice)
                 if stamp_field is not None:
@@ -185,7 +194,7 @@ class CampaignMetricsRetriever(Retriever):
         return True
 
     def _checked_rows(
-        self, response: Any, request_params: Mapping[str, Any], batch: list[Campaign]
+        self, response: requests.Response, request_params: Mapping[str, Any], batch: list[Campaign]
     ) -> list[dict[Any, Any]]:
         """The rows of a body that answers this batch, or a traced error naming what came back."""
         request = asked(response, request_params)
@@ -199,7 +208,7 @@ class CampaignMetricsRetriever(Retriever):
         if unasked:
             raise bad_answer(request, f"a row for campaign {unasked[0]}, which was not asked for", self._expected)
         if self.row_per_campaign:
-            now = _utc_now()
+            now = self.clock()
             answered = set(table.campaign_ids)
             missing = [c.id for c in batch if c.id not in answered and c.start_at is not None and c.start_at <= now]
             if missing:

@@ -33,7 +33,7 @@ class BadMetricsBody(ValueError):
 class MetricsTable:
     """The rows of one metrics CSV: `rows[i]` maps each header cell to its text, as csv.DictReader does (a row
     longer than the header keeps its extra cells, in order, under the key None); `campaign_ids[i]` is row i's
-    campaign, as the digits of its campaign column."""
+    campaign, as the number in its campaign column (written as `str(int)`, like the listed ids)."""
 
     rows: list[dict[str | None, Any]]
     campaign_ids: list[str]
@@ -82,7 +82,7 @@ def _table(lines: Any, content: bytes, content_type: str, key_columns: Sequence[
         if len(cells) > len(header):
             row[None] = cells[len(header) :]
         rows.append(row)
-        campaign_ids.append(cells[positions[column_key(key_columns[0])]].strip())
+        campaign_ids.append(str(int(cells[positions[column_key(key_columns[0])]])))
     return MetricsTable(rows, campaign_ids)
 
 
@@ -102,7 +102,9 @@ def asked(response: requests.Response, params: Mapping[str, Any]) -> str:
     path = urlsplit(response.request.url or "").path
     ids = len(params.get("campaignId") or [])
     others = ", ".join(f"{name}={value}" for name, value in params.items() if name != "campaignId")
-    return f"{response.request.method} {path} ({ids} campaignId{'' if ids == 1 else 's'}{', ' if others else ''}{others})"
+    return (
+        f"{response.request.method} {path} ({ids} campaignId{'' if ids == 1 else 's'}{', ' if others else ''}{others})"
+    )
 
 
 def bad_answer(request: str, what: str, expected: str) -> AirbyteTracedException:

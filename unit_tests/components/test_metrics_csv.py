@@ -32,7 +32,9 @@ from source_iterable.components.metrics_csv import BadMetricsBody, read_metrics_
             ["9" * 19],
             id="huge-numbers",
         ),
-        pytest.param(b"id,Sends\n\n5,1\n \n6\n", [{"id": "5", "Sends": "1"}, {"id": "6"}], ["5", "6"], id="blank-and-short"),
+        pytest.param(
+            b"id,Sends\n\n5,1\n \n6\n", [{"id": "5", "Sends": "1"}, {"id": "6"}], ["5", "6"], id="blank-and-short"
+        ),
         pytest.param(b"id,Sends\n5,1,x,\n", [{"id": "5", "Sends": "1", None: ["x", ""]}], ["5"], id="extra-cells"),
         pytest.param(b"id,Sends\n", [], [], id="header-only"),
     ],
@@ -46,7 +48,9 @@ def test_given_a_csv_body_then_rows_as_csv_dict_reader_gives_them_and_the_campai
 
 
 def test_given_key_columns_spelled_otherwise_then_they_are_found_without_case_or_separators() -> None:
-    table = read_metrics_csv(b"Campaign Id,experiment_id,TEMPLATEID\n1,2,3\n", "text/csv", ["campaignId", "experimentId", "templateId"])
+    table = read_metrics_csv(
+        b"Campaign Id,experiment_id,TEMPLATEID\n1,2,3\n", "text/csv", ["campaignId", "experimentId", "templateId"]
+    )
 
     assert table.campaign_ids == ["1"]
 
@@ -56,8 +60,14 @@ def test_given_key_columns_spelled_otherwise_then_they_are_found_without_case_or
     [
         pytest.param(b"", "an empty body", id="empty"),
         pytest.param(b'""\n', "a body without a header row: '\"\"'", id="no-header"),
-        pytest.param(b"<html>\n<body>x</body>\n", "a body whose first line has no 'id' column (text/html): '<html> <body>x</body>'", id="html"),
-        pytest.param(b"id,Sends\n-5,1\n", "a row (line 2) whose id is '-5', not a whole number: '-5,1'", id="negative-id"),
+        pytest.param(
+            b"<html>\n<body>x</body>\n",
+            "a body whose first line has no 'id' column (text/html): '<html> <body>x</body>'",
+            id="html",
+        ),
+        pytest.param(
+            b"id,Sends\n-5,1\n", "a row (line 2) whose id is '-5', not a whole number: '-5,1'", id="negative-id"
+        ),
         pytest.param(b"id,Sends\n,1\n", "a row (line 2) whose id is '', not a whole number: ',1'", id="empty-id"),
         pytest.param(
             b'id,Sends\n5,"' + b"x" * 200_000 + b'"\n',

@@ -56,10 +56,32 @@ def test_given_two_variants_when_read_then_one_record_each_columns_snake_cased_a
         csv_response(
             HEADER,
             [
-                [5, 71, 401, "Spring, subject lines", "SubjectLine", "2024-03-01 10:00:00 +00:00", "1709300000000"]
-                + ["", "", 120, 40],
-                [5, 71, 402, "Spring, subject lines", "SubjectLine", "2024-03-01 10:00:00 +00:00", "1709300000000"]
-                + ["12.5", "N/A", 118, 47],
+                [
+                    5,
+                    71,
+                    401,
+                    "Spring, subject lines",
+                    "SubjectLine",
+                    "2024-03-01 10:00:00 +00:00",
+                    "1709300000000",
+                    "",
+                    "",
+                    120,
+                    40,
+                ],
+                [
+                    5,
+                    71,
+                    402,
+                    "Spring, subject lines",
+                    "SubjectLine",
+                    "2024-03-01 10:00:00 +00:00",
+                    "1709300000000",
+                    "12.5",
+                    "N/A",
+                    118,
+                    47,
+                ],
             ],
         ),
     )
@@ -186,13 +208,15 @@ def test_given_150_campaigns_with_19_digit_ids_when_read_then_batches_of_63_63_a
 def test_given_a_bad_body_when_incremental_then_stream_fails_naming_endpoint_and_body_and_state_stays(
     http_mocker: HttpMocker, body: HttpResponse, what: str
 ) -> None:
-    list_campaigns(http_mocker, [a_dated_campaign(1, "Running", "2024-01-01T00:00:00Z", started="2024-01-02T00:00:00Z")])
+    list_campaigns(
+        http_mocker, [a_dated_campaign(1, "Running", "2024-01-01T00:00:00Z", started="2024-01-02T00:00:00Z")]
+    )
     http_mocker.get(experiments_request([1]), body)
     state = StateBuilder().with_stream_state("experiments_metrics", {"synced_at": "2024-06-01T00:00:00Z"}).build()
 
     output = read_stream("experiments_metrics", a_config().build(), SyncMode.incremental, state, expect_failure=True)
 
-    assert [error.trace.error.message for error in output.errors][0] == (
+    assert next(error.trace.error.message for error in output.errors) == (
         "Iterable answered GET /api/experiments/metrics (1 campaignId, startDateTime=2024-01-01) with HTTP 200 and "
         f"{what}, instead of {EXPECTED}. {STOPS}"
     )

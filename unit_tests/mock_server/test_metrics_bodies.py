@@ -6,7 +6,7 @@ Campaign 1 runs; campaign 2 ended on 2024-05-20 (within the 15-day lookback of t
 2024-06-02.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from airbyte_cdk.models import AirbyteStreamStatus, SyncMode
@@ -45,7 +45,9 @@ def text(body: str) -> HttpResponse:
 
 
 def lifetime_request(ids: list[int]) -> HttpRequest:
-    return a_request("campaigns/metrics").with_param("campaignId", ids).with_param("startDateTime", "2024-01-01").build()
+    return (
+        a_request("campaigns/metrics").with_param("campaignId", ids).with_param("startDateTime", "2024-01-01").build()
+    )
 
 
 def day_request(ids: list[int], day: str, following: str) -> HttpRequest:
@@ -111,7 +113,7 @@ def test_given_a_bad_metrics_body_when_incremental_then_stream_fails_naming_endp
 
     output = read_stream("campaigns_metrics", a_config().build(), SyncMode.incremental, state, expect_failure=True)
 
-    assert [error.trace.error.message for error in output.errors][0] == (
+    assert next(error.trace.error.message for error in output.errors) == (
         f"Iterable answered {LIFETIME} with HTTP 200 and {what}, instead of a CSV whose header names 'id'. {STOPS}"
     )
     assert output.errors[0].trace.error.failure_type.value == "system_error"
@@ -137,7 +139,7 @@ def test_given_no_row_for_a_started_campaign_when_incremental_then_stream_fails_
 
     output = read_stream("campaigns_metrics", a_config().build(), SyncMode.incremental, state, expect_failure=True)
 
-    assert [error.trace.error.message for error in output.errors][0] == (
+    assert next(error.trace.error.message for error in output.errors) == (
         f"Iterable answered {LIFETIME} with HTTP 200 and no row for {missing}; a campaign deleted since it was listed "
         f"is not asked for again, instead of a CSV whose header names 'id' and one row per campaign asked. {STOPS}"
     )
@@ -180,7 +182,9 @@ def test_given_rows_longer_than_the_header_when_read_then_extra_cells_are_kept_i
 def test_given_a_synced_at_state_in_the_future_when_incremental_then_warned_read_as_now_and_running_campaigns_read(
     http_mocker: HttpMocker,
 ) -> None:
-    long_finished = a_dated_campaign(4, "Finished", "2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z", "2024-02-02T00:00:00Z")
+    long_finished = a_dated_campaign(
+        4, "Finished", "2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z", "2024-02-02T00:00:00Z"
+    )
     list_campaigns(http_mocker, [CAMPAIGNS[0], long_finished])
     http_mocker.get(lifetime_request([1]), csv_response(HEADER, [[1, 5]]))
     state = StateBuilder().with_stream_state("campaigns_metrics", {"synced_at": "2030-01-01T00:00:00Z"}).build()
@@ -198,7 +202,10 @@ def test_given_a_synced_at_state_in_the_future_when_incremental_then_warned_read
 class TestDaily:
     """campaigns_metrics_daily, with a 1-day lookback and end_date 2024-06-02: days 05-31 and 06-01 from the state."""
 
-    CONFIG = {**a_config().with_end_date("2024-06-02T00:00:00Z").build(), "campaign_metrics_lookback_days": 1}
+    CONFIG: ClassVar[dict[str, Any]] = {
+        **a_config().with_end_date("2024-06-02T00:00:00Z").build(),
+        "campaign_metrics_lookback_days": 1,
+    }
     STATE = StateBuilder().with_stream_state("campaigns_metrics_daily", {"date": "2024-06-01"}).build()
 
     @freeze_time(NOW)
@@ -213,7 +220,7 @@ class TestDaily:
         output = read_stream("campaigns_metrics_daily", self.CONFIG, SyncMode.incremental, self.STATE, True)
 
         assert records_of(output) == [{"id": 1, "total_email_sends": 4, "date": "2024-05-31"}]
-        assert [error.trace.error.message for error in output.errors][0].startswith(
+        assert next(error.trace.error.message for error in output.errors).startswith(
             "Iterable answered GET /api/campaigns/metrics (1 campaignId, startDateTime=2024-06-01, "
             "endDateTime=2024-06-02) with HTTP 200 and "
         )
