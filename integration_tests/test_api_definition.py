@@ -8,6 +8,8 @@ project's shared `iterable-api-swagger.json`).
 """
 
 import copy
+import csv
+import io
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -242,3 +244,59 @@ def test_templates_in_the_definitions_form_carry_iso_strings_and_in_real_account
     assert {type(t["updatedAt"]) for t in as_defined.templates} == {str}
     assert {type(t["updatedAt"]) for t in as_seen.templates} == {int}
     assert as_defined.templates[0]["updatedAt"].endswith("Z")
+
+
+def test_the_emulator_serves_experiments_metrics_as_the_definition_describes(definition_emulator: Emulator) -> None:
+    """`GET experiments/metrics`: the parameters the definition lists (campaignId and experimentId repeatable,
+    startDateTime, endDateTime), `text/csv`, an ExperimentMetricsResponse (a header, then rows of as many cells),
+    with the columns the connector keys its rows on."""
+    operation = DEFINITION["paths"]["/api/experiments/metrics"]["get"]
+    multi = {p["name"] for p in operation["parameters"] if p.get("collectionFormat") == "multi"}
+    single = {p["name"] for p in operation["parameters"]} - multi
+    dataset = definition_emulator.dataset
+    params: dict[str, list[str] | str] = {
+        "campaignId": [str(campaign["id"]) for campaign in dataset.campaigns],
+        "experimentId": [str(dataset.experiments[0]["experimentId"])],
+        "startDateTime": "2025-01-01",
+        "endDateTime": "2025-12-31",
+    }
+    assert (set(params) - single, set(params) - multi) == (multi, single)
+
+    response = requests.get(
+        f"{definition_emulator.url}/api/experiments/metrics",
+        params=params,
+        headers={"Api-Key": definition_emulator.api_key},
+        timeout=10,
+    )
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].split(";")[0] in operation["produces"]
+    assert set(_resolve(operation["responses"]["200"]["schema"])["properties"]) == {"headers", "rows"}
+    header, *rows = list(csv.reader(io.StringIO(response.text)))
+    assert {"campaignId", "experimentId", "templateId"} <= set(header)
+    assert [len(row) for row in rows] == [len(header)] * dataset.object_counts()["experiments_metrics"]
+
+
+@pytest.mark.parametrize(
+    "params, status",
+    [
+        pytest.param({}, 200, id="no-parameter-is-required"),
+        pytest.param({"campaignId": ["500002"]}, 200, id="a-campaign-without-experiments"),
+        pytest.param({"campaignId": ["abc"]}, 400, id="an-id-that-is-not-a-number"),
+    ],
+)
+def test_the_emulator_answers_experiments_metrics_requests_as_the_definition_says(
+    definition_emulator: Emulator, params: dict[str, list[str]], status: int
+) -> None:
+    operation = DEFINITION["paths"]["/api/experiments/metrics"]["get"]
+    assert not [p["name"] for p in operation["parameters"] if p.get("required")]
+    assert str(status) in operation["responses"]
+
+    response = requests.get(
+        f"{definition_emulator.url}/api/experiments/metrics",
+        params=params,
+        headers={"Api-Key": definition_emulator.api_key},
+        timeout=10,
+    )
+
+    assert response.status_code == status

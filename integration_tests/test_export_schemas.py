@@ -19,6 +19,7 @@ REST_STREAMS = {
     "campaigns",
     "campaigns_metrics",
     "campaigns_metrics_daily",
+    "experiments_metrics",
     "channels",
     "lists",
     "list_users",

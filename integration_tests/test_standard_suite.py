@@ -12,6 +12,7 @@ integration_tests/configured_catalog.json in which every stream must return reco
   skipped); the export-permission probe exists only in SourceIterable.check (`definitions.check_probes`).
 """
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import DeclarativeSourceTestSuite, SourceTestSuiteBase
 from airbyte_cdk.test.standard_tests._job_runner import IConnector
 
+from integration_tests.acceptance import SAMPLE_CONFIG, discover_streams, load_json
 from source_iterable.source import SourceIterable
 
 pytestmark = pytest.mark.usefixtures("acceptance_emulator")
@@ -46,3 +48,31 @@ class TestSourceIterable(SpecWithoutCatalog):
 
 class TestManifestOnly(SpecWithoutCatalog, DeclarativeSourceTestSuite):
     pass
+
+
+def additional_properties_not_true(schema: Mapping[str, Any], path: str = "") -> Iterator[str]:
+    """The paths of the (sub)schemas whose `additionalProperties` is set to anything but `true`."""
+    if "additionalProperties" in schema and schema["additionalProperties"] is not True:
+        yield path or "/"
+    for name, child in (schema.get("properties") or {}).items():
+        yield from additional_properties_not_true(child, f"{path}/{name}")
+    if isinstance(schema.get("items"), Mapping):
+        yield from additional_properties_not_true(schema["items"], f"{path}[]")
+    for keyword in ("anyOf", "oneOf", "allOf"):
+        for index, child in enumerate(schema.get(keyword) or []):
+            yield from additional_properties_not_true(child, f"{path}/{keyword}[{index}]")
+
+
+@pytest.mark.parametrize("project_type", ["email", "userId", "hybrid"])
+def test_every_discovered_schema_sets_additional_properties_only_to_true(project_type: str) -> None:
+    """Airbyte's acceptance tests (TestDiscovery.test_additional_properties_is_true): where a schema sets
+    `additionalProperties` it must be `true`, or a destination would drop fields a later version adds."""
+    config = {**load_json(SAMPLE_CONFIG), "project_type": project_type}
+
+    offenders = [
+        f"{stream.name}{path}"
+        for stream in discover_streams(config)
+        for path in additional_properties_not_true(stream.json_schema)
+    ]
+
+    assert offenders == []

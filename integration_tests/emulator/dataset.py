@@ -188,6 +188,27 @@ METRIC_COLUMNS = (
     "Total Web Push Send",
 )
 
+# experiments/metrics: Iterable's definition (ExperimentMetricsResponse) gives the body only as a CSV header and rows;
+# these are the columns Iterable's documentation lists (ids, name, type, dates, improvement, confidence, metrics).
+EXPERIMENT_COLUMNS = (
+    "campaignId",
+    "experimentId",
+    "templateId",
+    "name",
+    "type",
+    "creationDate",
+    "lastModified",
+    "improvement",
+    "confidence",
+    "Total Email Sends",
+    "Unique Email Opens (filtered)",
+    "Unique Email Clicks",
+    "Total Unsubscribes",
+    "Purchases",
+    "Revenue",
+)
+EXPERIMENT_TYPES = ("SubjectLine", "FromNameAndSender", "EmailBody")
+
 _CITIES = ("Berlin", "Lisbon", "Austin", "Osaka", "Toronto", "Nairobi")
 _FIRST = ("Ada", "Grace", "Linus", "Margaret", "Alan", "Barbara", "Ken", "Frances", "Edsger", "Radia")
 _LAST = ("Lovelace", "Hopper", "Torvalds", "Hamilton", "Turing", "Liskov", "Thompson", "Allen", "Dijkstra")
@@ -1073,11 +1094,95 @@ class Dataset:
             "Total Web Push Send": "0",
         }
 
+    # ------------------------------------------------------------------ experiments
+    def experiments_of(self, campaign_id: int) -> list[dict[str, Any]]:
+        """The email experiments of one campaign (none for an unknown campaign): two in three email campaigns have
+        one (a draft's too, without numbers yet), testing its template (the control) against one variant template,
+        or two when the campaign's index is a multiple of 4."""
+        index = self._campaign_index.get(campaign_id)
+        if index is None:
+            return []
+        campaign = self.campaigns[index]
+        if campaign["messageMedium"] != "Email" or index % 3 == 1:
+            return []
+        created = datetime.fromtimestamp(campaign["createdAt"] / 1000, tz=timezone.utc) + timedelta(hours=5)
+        variants = 3 if index % 4 == 0 else 2
+        return [
+            {
+                "experimentId": 700001 + index,
+                "campaignId": campaign_id,
+                "name": f"{campaign['name']}, {EXPERIMENT_TYPES[index // 3 % 3]} test",
+                "type": EXPERIMENT_TYPES[index // 3 % 3],
+                "creationDate": iterable_time(created),
+                "lastModified": iterable_time(created + timedelta(hours=1, minutes=index % 60)),
+                "templateIds": [campaign["templateId"], *(900001 + index * 10 + k for k in range(1, variants))],
+            }
+        ]
+
+    def experiment_by_id(self, experiment_id: int) -> dict[str, Any] | None:
+        campaign_index = experiment_id - 700001
+        if not 0 <= campaign_index < len(self.campaigns):
+            return None
+        found = self.experiments_of(self.campaigns[campaign_index]["id"])
+        return found[0] if found else None
+
+    @property
+    def experiments(self) -> list[dict[str, Any]]:
+        return [e for campaign in self.campaigns for e in self.experiments_of(campaign["id"])]
+
+    def experiment_metrics_rows(
+        self, experiment: Mapping[str, Any], start: date | None, end: date | None
+    ) -> list[dict[str, str]]:
+        """One CSV row per variant (template) of `experiment`, its counts over the campaign's days in [start, end)
+        (None: unbounded), each the variant's share of the campaign's day; improvement and confidence against the
+        control (the first template), empty on the control's own row."""
+        activity = self.campaign_activity(experiment["campaignId"])
+        totals = []
+        for position, template_id in enumerate(experiment["templateIds"]):
+            counts = dict.fromkeys(("sends", "unique_opens", "clicks", "unsubscribes", "purchases", "revenue_cents"), 0)
+            if activity is not None:
+                day = max(activity[0], start) if start else activity[0]
+                last = min(activity[1], end) if end else activity[1]
+                while day < last:
+                    campaign_day = self.campaign_day_counts(experiment["campaignId"], day)
+                    share = 1 + _mix(self.seed, template_id, day.toordinal()) % 3
+                    for name in counts:
+                        counts[name] += campaign_day[name] * share // (3 * len(experiment["templateIds"]))
+                    day += timedelta(days=1)
+            totals.append((template_id, position, counts))
+        control = totals[0][2]
+        control_rate = control["unique_opens"] / control["sends"] if control["sends"] else 0.0
+        rows = []
+        for template_id, position, counts in totals:
+            rate = counts["unique_opens"] / counts["sends"] if counts["sends"] else 0.0
+            compared = position > 0 and control_rate > 0
+            rows.append(
+                {
+                    "campaignId": str(experiment["campaignId"]),
+                    "experimentId": str(experiment["experimentId"]),
+                    "templateId": str(template_id),
+                    "name": experiment["name"],
+                    "type": experiment["type"],
+                    "creationDate": experiment["creationDate"],
+                    "lastModified": experiment["lastModified"],
+                    "improvement": f"{(rate - control_rate) / control_rate * 100:.2f}" if compared else "",
+                    "confidence": f"{50 + _mix(self.seed, template_id) % 500 / 10:.1f}" if compared else "",
+                    "Total Email Sends": str(counts["sends"]),
+                    "Unique Email Opens (filtered)": str(counts["unique_opens"]),
+                    "Unique Email Clicks": str(counts["clicks"]),
+                    "Total Unsubscribes": str(counts["unsubscribes"]),
+                    "Purchases": str(counts["purchases"]),
+                    "Revenue": f"{counts['revenue_cents'] // 100}.{counts['revenue_cents'] % 100:02d}",
+                }
+            )
+        return rows
+
     def object_counts(self) -> dict[str, int]:
         """Records per REST stream and `users`: one per object, list member, metadata key, user field and user."""
         return {
             "campaigns": len(self.campaigns),
             "campaigns_metrics": len(self.campaign_metrics),
+            "experiments_metrics": sum(len(experiment["templateIds"]) for experiment in self.experiments),
             "channels": len(self.channels),
             "lists": len(self.lists),
             "list_users": sum(len(members) for members in self.list_members.values()),

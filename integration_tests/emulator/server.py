@@ -80,6 +80,8 @@ def _route(
 ROUTES: tuple[Route, ...] = (
     _route("campaigns", rest.campaigns),
     _route("campaigns/metrics", rest.campaign_metrics, "campaigns_metrics"),
+    # The definition states no rate limit for experiments/metrics: the default one.
+    _route("experiments/metrics", rest.experiment_metrics),
     _route("channels", rest.channels),
     _route("lists", rest.lists),
     _route("lists/getUsers", rest.list_users, "lists_getUsers"),

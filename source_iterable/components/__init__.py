@@ -11,9 +11,9 @@ from source_iterable.components.event_id import EventIdAdder
 from source_iterable.components.event_names import EventNameFilter
 from source_iterable.components.export_window import ExportWindowRetriever
 from source_iterable.components.field_map import FieldMapExtractor
+from source_iterable.components.future_cursor import FutureCursorAsNow
 from source_iterable.components.json_fields import JsonStringFieldParser
 from source_iterable.components.labelled_lists import LabelledListsExtractor
-from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.components.next_page import NextPageCursor
 from source_iterable.components.renaming import CaseCollisionRenamer
 from source_iterable.components.rest_body import StrictRecordsExtractor
@@ -34,9 +34,9 @@ __all__ = [
     "EventNameFilter",
     "ExportWindowRetriever",
     "FieldMapExtractor",
+    "FutureCursorAsNow",
     "JsonStringFieldParser",
     "LabelledListsExtractor",
-    "MetricRowTyping",
     "NextPageCursor",
     "NoRedirectApiKeyAuthenticator",
     "SkipWarningErrorHandler",

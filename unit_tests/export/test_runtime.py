@@ -60,5 +60,5 @@ def test_given_a_key_that_reads_rest_then_a_refused_export_says_it_is_not_a_serv
 
 
 def test_given_a_key_refused_everywhere_then_the_probes_error_is_the_one_raised() -> None:
-    with pytest.raises(AirbyteTracedException, match="^key refused everywhere$"):
+    with pytest.raises(AirbyteTracedException, match=r"^key refused everywhere$"):
         RefusedKey(Probe(refuses=True)).error("POST", "export/start", 401, "BadApiKey")  # type: ignore[arg-type]

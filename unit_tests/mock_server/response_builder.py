@@ -178,3 +178,17 @@ def a_webhook(webhook_id: int) -> dict[str, Any]:
 
 def a_metadata_key(table: str, key: str) -> dict[str, Any]:
     return {"key": key, "table": table, "size": 10, "lastModified": 1_704_067_200_000}
+
+
+def a_dated_campaign(
+    campaign_id: int, state: str, created: str, started: str | None = None, ended: str | None = None
+) -> dict[str, Any]:
+    """A campaign whose dates are given as RFC 3339 strings (as REST timestamps may soon arrive)."""
+    return {
+        **a_campaign(campaign_id),
+        "campaignState": state,
+        "createdAt": created,
+        "updatedAt": ended or created,
+        "startAt": started,
+        "endedAt": ended,
+    }

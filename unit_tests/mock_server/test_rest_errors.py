@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from airbyte_cdk.models import AirbyteStreamStatus
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from freezegun import freeze_time
 
 from unit_tests.mock_server.config import a_config
 from unit_tests.mock_server.helpers import emitted, read_stream, records_of, warnings_of
@@ -40,6 +41,9 @@ from unit_tests.mock_server.response_builder import (
     server_error,
     text_response,
 )
+
+# The clock of the tests whose records carry campaigns_metrics' synced_at (the moment of the read).
+NOW = "2024-06-02T00:00:00Z"
 
 
 @dataclass
@@ -84,7 +88,7 @@ ENDPOINTS = {
     "campaigns_metrics": Endpoint(
         a_request("campaigns/metrics").with_param("campaignId", [1]).with_param("startDateTime", "2024-01-01").build(),
         csv_response(["id", "Revenue"], [[1, 2]]),
-        [{"id": 1, "revenue": 2}],
+        [{"id": 1, "revenue": 2, "synced_at": NOW}],
         _other_request(
             a_paged_request("campaigns", sort="id").build(),
             records_response("campaigns", [a_campaign(1)]),
@@ -228,6 +232,7 @@ def test_given_key_rejected_on_channels_when_read_then_sync_fails_with_the_key_m
     )
 
 
+@freeze_time(NOW)
 @pytest.mark.parametrize("stream", STREAMS)
 def test_given_429_with_retry_after_then_success_when_read_then_waits_retry_after_and_emits_records(
     http_mocker: HttpMocker, retry_waits: list[float], stream: str
@@ -242,6 +247,7 @@ def test_given_429_with_retry_after_then_success_when_read_then_waits_retry_afte
     assert retry_waits == [4.0]
 
 
+@freeze_time(NOW)
 @pytest.mark.parametrize("stream", STREAMS)
 def test_given_500_then_success_when_read_then_retried_after_backoff_and_emits_records(
     http_mocker: HttpMocker, retry_waits: list[float], stream: str

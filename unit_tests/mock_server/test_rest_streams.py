@@ -13,6 +13,7 @@ import pytest
 from airbyte_cdk.models import AirbyteStreamStatus, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 from airbyte_cdk.test.state_builder import StateBuilder
+from freezegun import freeze_time
 
 from unit_tests.mock_server.config import a_config
 from unit_tests.mock_server.helpers import emitted, read_stream, records_of, warnings_of
@@ -22,6 +23,7 @@ from unit_tests.mock_server.response_builder import (
     a_catalog,
     a_catalog_item,
     a_channel,
+    a_dated_campaign,
     a_journey,
     a_list,
     a_message_type,
@@ -603,20 +605,6 @@ class TestMetadata:
         ]
 
 
-def a_dated_campaign(
-    campaign_id: int, state: str, created: str, started: str | None = None, ended: str | None = None
-) -> dict[str, Any]:
-    """A campaign whose dates are given as RFC 3339 strings (as REST timestamps may soon arrive)."""
-    return {
-        **a_campaign(campaign_id),
-        "campaignState": state,
-        "createdAt": created,
-        "updatedAt": ended or created,
-        "startAt": started,
-        "endedAt": ended,
-    }
-
-
 METRIC_HEADER = ["id", "Total Email Sends"]
 
 
@@ -645,6 +633,7 @@ class TestCampaignsMetrics:
 
         assert [record["id"] for record in records_of(output)] == ids
 
+    @freeze_time("2024-06-02T03:04:05Z")
     def test_given_csv_cells_when_read_then_numbers_typed_and_text_cells_null_with_their_text_kept(
         self, http_mocker: HttpMocker
     ) -> None:
@@ -679,9 +668,11 @@ class TestCampaignsMetrics:
                 "total_email_sends": 120,
                 "revenue": 19.5,
                 "_non_numeric_cells": {"purchases_m_email": "N/A", "average_order_value": "nan", "purchases": "2.5"},
+                "synced_at": "2024-06-02T03:04:05Z",
             }
         ]
 
+    @freeze_time("2024-07-01T00:00:00Z")
     def test_given_end_date_when_read_then_metrics_are_asked_for_start_to_end_dates(
         self, http_mocker: HttpMocker
     ) -> None:
@@ -703,7 +694,7 @@ class TestCampaignsMetrics:
             a_config().with_end_date("2024-06-30T12:00:00Z").build(),
         )
 
-        assert records_of(output) == [{"id": 5, "revenue": 1}]
+        assert records_of(output) == [{"id": 5, "revenue": 1, "synced_at": "2024-07-01T00:00:00Z"}]
 
     def test_given_state_when_incremental_then_only_running_recently_ended_and_new_campaigns_and_state_is_the_sync_time(
         self, http_mocker: HttpMocker
