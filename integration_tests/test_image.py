@@ -274,3 +274,13 @@ def test_sigterm_to_the_container_cancels_its_running_export_job_and_the_contain
                 container.wait(timeout=60)
         deletes = [(r.method, r.path) for r in emu.requests if r.method == "DELETE"]
     assert deletes == [("DELETE", f"/api/export/{job.id}")]
+
+
+def test_the_image_benchmark_runs_and_reports_the_size_and_the_cold_start(image: str) -> None:
+    """`python -m bench.image` (bench/RESULTS.md): only that it runs; timings are never asserted."""
+    cli = os.environ.get("CONTAINER_CLI", "podman")
+    argv = [sys.executable, "-m", "bench.image", "--image", image, "--cli", cli, "--repeat", "1"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith(f"image {image}: ")
+    assert "inside a new container" in result.stdout
