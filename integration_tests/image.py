@@ -61,6 +61,8 @@ IMPORT_CHANGES = ("ENV LANG=C.UTF-8", 'CMD ["python3"]')
 BASE_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 # Limits low enough for any host, for the probe that finds a runtime.
 PROBE_LIMITS = ("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
+# Probes need no network: none set up, none to fail.
+PROBE = ("run", "--rm", "--network", "none")
 LIMITS = {"nofile": "Max open files", "nproc": "Max processes"}
 COMMAND_TIMEOUT_S = 900
 
@@ -90,7 +92,7 @@ class Engine:
         candidates = [()] + [("--runtime", name) for name in ("runc", "crun") if shutil.which(name)]
         failures = []
         for runtime in candidates:
-            probe = [*cli, "run", "--rm", *runtime, *PROBE_LIMITS, "--entrypoint", "true", probe_image]
+            probe = [*cli, *PROBE, *runtime, *PROBE_LIMITS, "--entrypoint", "true", probe_image]
             result = subprocess.run(probe, capture_output=True, text=True, timeout=120, check=False)
             if result.returncode == 0:
                 engine = cls(tuple(cli), runtime)
@@ -105,7 +107,7 @@ class Engine:
         conmon) are the most the runtime it starts can give a container.
         """
         default = subprocess.run(
-            [*self.cli, "run", "--rm", *self.runtime, "--entrypoint", "true", probe_image],
+            [*self.cli, *PROBE, *self.runtime, "--entrypoint", "true", probe_image],
             capture_output=True,
             timeout=120,
         )
@@ -113,7 +115,7 @@ class Engine:
             return ()
         name = f"source-iterable-limits-probe-{os.getpid()}"
         sleeper = ["--entrypoint", "sleep", probe_image, "60"]
-        run([*self.cli, "run", "-d", "--rm", "--name", name, *self.runtime, *PROBE_LIMITS, *sleeper])
+        run([*self.cli, *PROBE, "--detach", "--name", name, *self.runtime, *PROBE_LIMITS, *sleeper])
         try:
             monitor = run([*self.cli, "inspect", "--format", "{{.State.ConmonPid}}", name]).stdout.strip()
             table = Path(f"/proc/{monitor}/limits").read_text(encoding="utf-8")
