@@ -265,7 +265,8 @@ def test_sigterm_to_the_container_cancels_its_running_export_job_and_the_contain
             deadline = time.monotonic() + 120
             while not emu.jobs() and time.monotonic() < deadline and container.poll() is None:
                 time.sleep(0.2)
-            (job,) = emu.jobs()
+            jobs = emu.jobs()
+            assert len(jobs) == 1, f"{len(jobs)} export jobs started; the container's exit code: {container.poll()}"
             subprocess.run([*engine.cli, "kill", "--signal", "TERM", name], check=True, capture_output=True, timeout=60)
             container.wait(timeout=60)
         finally:
@@ -273,7 +274,7 @@ def test_sigterm_to_the_container_cancels_its_running_export_job_and_the_contain
                 subprocess.run([*engine.cli, "kill", name], capture_output=True, timeout=60)
                 container.wait(timeout=60)
         deletes = [(r.method, r.path) for r in emu.requests if r.method == "DELETE"]
-    assert deletes == [("DELETE", f"/api/export/{job.id}")]
+    assert deletes == [("DELETE", f"/api/export/{jobs[0].id}")]
 
 
 def test_the_image_benchmark_runs_and_reports_the_size_and_the_cold_start(image: str) -> None:
