@@ -130,8 +130,8 @@ def test_the_acceptance_config_names_the_fixture_files() -> None:
     assert tests["basic_read"]["tests"] == [
         {
             "config_path": "integration_tests/sample_config.json",
-            "configured_catalog_path": "integration_tests/configured_catalog.json",
             "empty_streams": [],
+            "expect_records": {"path": "integration_tests/expected_records.jsonl"},
         }
     ]
     assert tests["incremental"]["tests"][0]["future_state"] == {
