@@ -18,6 +18,11 @@ from source_iterable.components.renaming import CaseCollisionRenamer
 from source_iterable.components.rest_body import StrictRecordsExtractor
 from source_iterable.components.retry_after import CappedRetryAfter
 from source_iterable.components.skip_warning import SkipWarningErrorHandler
+from source_iterable.components.template_content import (
+    TemplateContentExtractor,
+    TemplateContentRetriever,
+    TemplateContentRouter,
+)
 from source_iterable.components.timestamps import TimestampFields, TimestampNormalizer
 from source_iterable.components.user_fields import UserFieldsSchemaLoader
 
@@ -38,6 +43,9 @@ __all__ = [
     "SkipWarningErrorHandler",
     "StrictJsonlDecoder",
     "StrictRecordsExtractor",
+    "TemplateContentExtractor",
+    "TemplateContentRetriever",
+    "TemplateContentRouter",
     "TimestampFields",
     "TimestampNormalizer",
     "UserFieldsSchemaLoader",
