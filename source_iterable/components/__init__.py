@@ -14,6 +14,7 @@ from source_iterable.components.json_fields import JsonStringFieldParser
 from source_iterable.components.jsonl import StrictJsonlDecoder
 from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.components.next_page import NextPageCursor
+from source_iterable.components.open_campaigns import OpenCampaignsRetriever
 from source_iterable.components.renaming import CaseCollisionRenamer
 from source_iterable.components.rest_body import StrictRecordsExtractor
 from source_iterable.components.retry_after import CappedRetryAfter
@@ -40,6 +41,7 @@ __all__ = [
     "MetricRowTyping",
     "NextPageCursor",
     "NoRedirectApiKeyAuthenticator",
+    "OpenCampaignsRetriever",
     "SkipWarningErrorHandler",
     "StrictJsonlDecoder",
     "StrictRecordsExtractor",
