@@ -828,7 +828,7 @@ class Dataset:
         media = (*MESSAGE_MEDIUMS, "Embedded")
         templates: list[dict[str, Any]] = []
         embedded: list[dict[str, Any]] = []
-        step = _SPAN_SECONDS / max(count, 1)
+        step = (_SPAN_SECONDS - 2 * 86400) / max(count, 1)  # updated up to 2 days after creation, still in 2025
         for i in range(count):
             template_type = TEMPLATE_TYPES[i % len(TEMPLATE_TYPES)]
             medium = media[i // len(TEMPLATE_TYPES) % len(media)]
