@@ -6,11 +6,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from airbyte_cdk.models import AirbyteStreamStatus, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 from airbyte_cdk.test.state_builder import StateBuilder
 
+from source_iterable.source import SourceIterable
 from unit_tests.mock_server.config import a_config
 from unit_tests.mock_server.helpers import read_stream, records_of, warnings_of
 from unit_tests.mock_server.request_builder import a_paged_request, a_request
@@ -92,18 +94,28 @@ def test_given_templates_of_the_medium_when_read_then_one_content_record_each_wi
 def test_given_each_medium_when_read_then_its_list_is_asked_with_its_medium_and_content_from_its_endpoint(
     http_mocker: HttpMocker,
 ) -> None:
-    for stream, medium, path in (
-        ("push_templates", "Push", "push"),
-        ("sms_templates", "SMS", "sms"),
-        ("in_app_templates", "InApp", "inapp"),
-        ("embedded_templates", "Embedded", "embedded"),
-    ):
-        _register_lists(http_mocker, medium, {"Triggered": [a_template(7, JAN_1)]})
-        http_mocker.get(_content_request(path, 7), json_response({"templateId": 7, "name": f"{medium} 7"}))
+    media = {
+        "push_templates": ("Push", "push"),
+        "sms_templates": ("SMS", "sms"),
+        "in_app_templates": ("InApp", "inapp"),
+        "embedded_templates": ("Embedded", "embedded"),
+    }
+    for template_id, (medium, path) in enumerate(media.values(), start=1):
+        _register_lists(http_mocker, medium, {"Triggered": [a_template(template_id, JAN_1)]})
+        http_mocker.get(_content_request(path, template_id), json_response({"templateId": template_id}))
+    catalog = CatalogBuilder()
+    for stream in media:
+        catalog = catalog.with_stream(stream, SyncMode.incremental)
+    config = a_config().build()
 
-        output = read_stream(stream, a_config().build(), SyncMode.incremental)
+    output = read(SourceIterable(catalog=catalog.build(), config=config), config, catalog.build())
 
-        assert records_of(output) == [{"templateId": 7, "name": f"{medium} 7", "updatedAt": "2024-01-01T00:00:00Z"}]
+    assert sorted((message.record.stream, message.record.data["templateId"]) for message in output.records) == [
+        ("embedded_templates", 4),
+        ("in_app_templates", 3),
+        ("push_templates", 1),
+        ("sms_templates", 2),
+    ]
 
 
 def test_given_a_state_when_read_then_only_templates_whose_updated_at_moved_are_asked_for(
@@ -166,28 +178,14 @@ def test_given_templates_without_default_locale_content_when_read_then_skipped_w
     assert output.get_stream_statuses("email_templates")[-1] == AirbyteStreamStatus.COMPLETE
 
 
-BAD_BODIES = [
-    pytest.param(
-        HttpResponse("<html><body>Bad gateway</body></html>", 200, {"Content-Type": "text/html"}),
-        "a body that is not valid JSON (text/html): '<html><body>Bad gateway</body></html>'",
-        id="html",
-    ),
-    pytest.param(HttpResponse("", 200), "an empty body", id="empty"),
-    pytest.param(
-        json_response({"msg": "Something broke", "code": "GenericError", "params": None}),
-        "Iterable's error GenericError: 'Something broke'",
-        id="error-envelope",
-    ),
-    pytest.param(json_response({}), "other JSON: '{}'", id="no-template-id"),
-]
-
-
-@pytest.mark.parametrize("body, what", BAD_BODIES)
-def test_given_a_bad_body_when_read_incrementally_then_stream_fails_naming_the_template_and_state_stays(
-    http_mocker: HttpMocker, body: HttpResponse, what: str
+def test_given_an_html_page_for_a_template_when_read_incrementally_then_stream_fails_naming_it_and_state_stays(
+    http_mocker: HttpMocker,
 ) -> None:
+    """Other bodies that are not a template (empty, an error envelope, JSON without templateId) are refused the same
+    way (unit_tests/components/test_template_content.py)."""
     _register_lists(http_mocker, "Email", {"Base": [a_template(2, JAN_1 + 1)]})
-    http_mocker.get(_content_request("email", 2), body)
+    page = HttpResponse("<html><body>Bad gateway</body></html>", 200, {"Content-Type": "text/html"})
+    http_mocker.get(_content_request("email", 2), page)
     incoming = _state_after({"Base": JAN_1})
     state = StateBuilder().with_stream_state("email_templates", incoming).build()
 
@@ -196,8 +194,9 @@ def test_given_a_bad_body_when_read_incrementally_then_stream_fails_naming_the_t
     error = output.errors[0].trace.error
     assert (error.failure_type.value, error.message) == (
         "system_error",
-        f"Iterable answered GET /api/templates/email/get templateId 2 with HTTP 200 and {what}, instead of a JSON "
-        f"object with templateId (the template's content). {STOPS}",
+        "Iterable answered GET /api/templates/email/get templateId 2 with HTTP 200 and a body that is not valid JSON "
+        "(text/html): '<html><body>Bad gateway</body></html>', instead of a JSON object with templateId (the "
+        f"template's content). {STOPS}",
     )
     parent_states = [
         message.state.stream.stream_state.__dict__.get("parent_state") for message in output.state_messages
