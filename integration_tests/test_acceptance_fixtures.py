@@ -71,12 +71,15 @@ def read_expected_records() -> list[dict[str, Any]]:
 
 
 def cursor_values(stream_state: dict[str, Any]) -> set[str]:
-    """Every cursor value of a state: the flat {cursor: value}, or a per-partition state's global and partitions."""
-    if "states" not in stream_state:
-        return set(stream_state.values())
-    values = set(stream_state["state"].values())
-    for partition in stream_state["states"]:
+    """Every cursor value of a state: the flat {cursor: value}; a per-partition or global state's `state` and
+    partitions; the states of its parents (`parent_state`). Other keys (`open_campaign_ids`, the CDK's
+    `lookback_window` and `use_global_cursor`) hold no cursor."""
+    values = {value for key, value in stream_state.items() if key in FUTURE_CURSOR_VALUES}
+    values |= set((stream_state.get("state") or {}).values())
+    for partition in stream_state.get("states") or []:
         values |= set(partition["cursor"].values())
+    for parent_state in (stream_state.get("parent_state") or {}).values():
+        values |= cursor_values(parent_state)
     return values
 
 
@@ -154,7 +157,10 @@ def test_the_configured_catalog_is_discover_with_incremental_on_each_cursor(
 ) -> None:
     assert catalog == configured_catalog(discover_streams(sample_config))
     incremental = incremental_names(catalog)
-    assert CLIENT_SIDE_INCREMENTAL | {"users", "email_send", "custom_event", "unknown_session"} <= incremental
+    assert (
+        CLIENT_SIDE_INCREMENTAL | {"users", "email_send", "custom_event", "unknown_session", "email_templates"}
+        <= incremental
+    )
 
 
 def test_every_stream_of_the_catalog_has_expected_records(catalog: dict[str, Any]) -> None:

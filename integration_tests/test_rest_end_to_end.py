@@ -18,9 +18,18 @@ import pytest
 
 from integration_tests.emulator import Dataset, Emulator
 from integration_tests.emulator.dataset import forget_hash, instant
+from integration_tests.emulator.template_content import CONTENT_MEDIA, has_default_content
 from source_iterable.components.metric_row import MetricRowTyping
 from source_iterable.source import SourceIterable
 
+# Template content streams and the messageMedium of the templates each reads.
+TEMPLATE_CONTENT_MEDIA = {
+    "email_templates": "Email",
+    "push_templates": "Push",
+    "sms_templates": "SMS",
+    "in_app_templates": "InApp",
+    "embedded_templates": "Embedded",
+}
 REST_STREAMS = [
     "campaigns",
     "campaigns_metrics",
@@ -39,6 +48,7 @@ REST_STREAMS = [
     "user_fields",
     "forgotten_users",
     "catalog_field_mappings",
+    *TEMPLATE_CONTENT_MEDIA,
 ]
 CONSOLE_SCRIPT = shutil.which("source-iterable", path=str(Path(sys.executable).parent)) or "source-iterable"
 
@@ -110,7 +120,29 @@ def with_rfc3339_times(stream: str, records: list[dict[str, Any]]) -> list[dict[
 
 def expected_records(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
     """What each REST stream must emit for the emulator's data set."""
-    return {name: with_rfc3339_times(name, records) for name, records in _records_as_served(dataset).items()}
+    expected = {name: with_rfc3339_times(name, records) for name, records in _records_as_served(dataset).items()}
+    for name, medium in TEMPLATE_CONTENT_MEDIA.items():
+        expected[name] = [_template_content(dataset, template) for template in dataset.templates_with_content(medium)]
+    return expected
+
+
+def _template_content(dataset: Dataset, template: Mapping[str, Any]) -> dict[str, Any]:
+    """One template's default-locale content as served, with the list's updatedAt, every timestamp RFC 3339."""
+    body = dataset.template_content(template["templateId"], None)
+    assert body is not None
+    record: dict[str, Any] = {**body, "updatedAt": rfc3339(template["updatedAt"])}
+    if "createdAt" in record:
+        record["createdAt"] = rfc3339(record["createdAt"])
+    if "metadata" in record:
+        metadata = record["metadata"]
+        record["metadata"] = {
+            **metadata,
+            "createdAt": rfc3339(metadata["createdAt"]),
+            "updatedAt": rfc3339(metadata["updatedAt"]),
+        }
+    if "expirationDateTime" in record:  # `YYYY-MM-DD HH:MM:SS`, UTC
+        record["expirationDateTime"] = record["expirationDateTime"].replace(" ", "T") + "Z"
+    return record
 
 
 def _records_as_served(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
@@ -180,7 +212,7 @@ class RestRead:
 
     dataset: Dataset
     messages: list[dict[str, Any]]
-    statuses: list[int]
+    statuses: list[tuple[str, int]]
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +223,7 @@ def rest_read(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestRead]:
         messages = run(
             tmp_path_factory.mktemp("rest-read"), "read", config=config, catalog=full_refresh_catalog(REST_STREAMS)
         )
-        yield RestRead(emu.dataset, messages, [request.status for request in emu.requests])
+        yield RestRead(emu.dataset, messages, [(request.path, request.status) for request in emu.requests])
 
 
 @pytest.fixture(scope="module")
@@ -280,7 +312,15 @@ def test_read_of_every_rest_stream_equals_the_emulator_data_set(rest_read: RestR
 
 
 def test_a_read_of_every_rest_stream_at_iterables_rate_limits_gets_no_error_status(rest_read: RestRead) -> None:
-    assert [status for status in rest_read.statuses if status >= 400] == []
+    """Only the templates without content in the default locale answer an error: the definition's 404."""
+    without_content = [
+        (f"/api/templates/{path}/get", 404)
+        for path, medium in CONTENT_MEDIA.items()
+        for template in (*rest_read.dataset.templates, *rest_read.dataset.embedded_templates)
+        if template["messageMedium"] == medium and not has_default_content(template["templateId"])
+    ]
+    assert len(without_content) == len(TEMPLATE_CONTENT_MEDIA)
+    assert sorted(answer for answer in rest_read.statuses if answer[1] >= 400) == sorted(without_content)
 
 
 def test_read_records_match_their_discovered_schema_and_declare_every_field(
@@ -318,13 +358,16 @@ def test_read_of_list_users_in_a_user_id_project_emits_user_ids(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("template_times", ["date-time", "epoch_ms"])
-def test_read_of_templates_emits_rfc3339_times_from_either_form_iterable_sends(
+def test_read_of_templates_and_their_content_emits_rfc3339_times_from_either_form_iterable_sends(
     tmp_path: Path, template_times: str
 ) -> None:
+    streams = ["templates", "push_templates", "email_templates"]
     with Emulator(Dataset(seed=7, template_times=template_times), rate_limits={}) as emulator:
         config = {"api_key": emulator.api_key, "start_date": "2025-01-01", "api_base_url": emulator.url}
-        messages = run(tmp_path, "read", config=config, catalog=full_refresh_catalog(["templates"]))
+        messages = run(tmp_path, "read", config=config, catalog=full_refresh_catalog(streams))
 
-    emitted = [m["record"]["data"] for m in messages if m["type"] == "RECORD"]
-    assert canonical(emitted) == canonical(expected_records(Dataset(seed=7))["templates"])
-    assert {type(record["updatedAt"]) for record in emitted} == {str}
+    expected = expected_records(Dataset(seed=7))
+    for stream in streams:
+        emitted = [m["record"]["data"] for m in messages if m["type"] == "RECORD" and m["record"]["stream"] == stream]
+        assert canonical(emitted) == canonical(expected[stream]), stream
+        assert {type(record["updatedAt"]) for record in emitted} == {str}

@@ -22,6 +22,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from . import template_content
+
 EXPORT_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 EXPORT_END = datetime(2026, 1, 1, tzinfo=timezone.utc)
 # Campaigns that are still sending have metrics up to this day (exclusive).
@@ -35,6 +37,16 @@ TEMPLATE_TYPES = ("Base", "Blast", "Triggered", "Workflow")
 MESSAGE_MEDIUMS = ("Email", "Push", "InApp", "SMS")
 # Combinations with no templates, so a connector meets empty pages.
 EMPTY_TEMPLATE_COMBOS = frozenset({("Base", "SMS"), ("Blast", "InApp"), ("Workflow", "Push")})
+
+# The steps a campaign takes without anyone editing it (advance_campaign).
+_NEXT_CAMPAIGN_STATE = {
+    "Draft": "Ready",
+    "Ready": "Scheduled",
+    "Scheduled": "Running",
+    "Starting": "Running",
+    "Running": "Finished",
+    "Recalling": "Recalled",
+}
 
 CAMPAIGN_STATES = (
     "Draft",
@@ -636,6 +648,9 @@ class Dataset:
     campaigns: the number of campaigns (default 12 x scale).
     template_times: how templates carry createdAt/updatedAt: "date-time" (ISO-8601 strings, Iterable's API
       definition) or "epoch_ms" (what real accounts send).
+    template_count: None => a few templates per template type and medium (the small data set); a number => an
+      account's history of that many templates, spread evenly over the four template types and five media
+      (embedded ones included), without random draws (fast at 10,000).
     """
 
     def __init__(
@@ -649,6 +664,7 @@ class Dataset:
         template_times: str = "date-time",
         active_campaigns: int = 200,
         campaign_id_digits: int | None = None,
+        template_count: int | None = None,
     ) -> None:
         if project_type not in PROJECT_TYPES:
             raise ValueError(f"project_type must be one of {PROJECT_TYPES}, got {project_type!r}")
@@ -664,12 +680,21 @@ class Dataset:
         self.message_types = self._make_message_types(rng)
         self.lists = self._make_lists(rng, 4 * factor)
         self.templates = self._make_templates(rng, factor)
+        # Embedded templates: listed with messageMedium=Embedded (or no medium); built after the campaigns, which
+        # pick their templates from the four media of `templates`, so that campaigns and events stay as they were.
+        self.embedded_templates: list[dict[str, Any]] = []
+        if template_count is not None:
+            self.templates, self.embedded_templates = self._make_template_history(template_count)
         self._campaign_id_base = 10 ** (campaign_id_digits - 1) if campaign_id_digits else 500001
         if campaigns is None:
             self.campaigns = self._make_campaigns(rng, 12 * factor)
         else:
             self.campaigns = self._make_campaign_history(campaigns, active_campaigns)
         self._campaign_index = {campaign["id"]: i for i, campaign in enumerate(self.campaigns)}
+        if template_count is None:
+            self.embedded_templates = self._make_embedded_templates(factor)
+        self._template_index = {t["templateId"]: t for t in (*self.templates, *self.embedded_templates)}
+        self._template_revisions: dict[int, int] = {}
         self.journeys = self._make_journeys(rng, 60 * factor)
         self.snippets = self._make_snippets(rng, 3 * factor)
         self.webhooks = self._make_webhooks()
@@ -705,6 +730,46 @@ class Dataset:
             else:
                 ids.append(user.get("email") or user["userId"])
         return ids
+
+    # ------------------------------------------------------------------ template content (templates/{medium}/get)
+    def template(self, template_id: int) -> dict[str, Any] | None:
+        """A template of any medium (embedded included) by id, as stored (with templateType and messageMedium)."""
+        return self._template_index.get(template_id)
+
+    def template_content(self, template_id: int, locale: str | None) -> dict[str, Any] | None:
+        """The template's content in `locale` (None: the default locale), or None when it has none there."""
+        template = self._template_index[template_id]
+        return template_content.content(template, locale, self._template_revisions.get(template_id, 0))
+
+    def edit_template(self, template_id: int, updated_at: datetime) -> None:
+        """An edit in Iterable's editor: the content changes and `updatedAt` moves to `updated_at`."""
+        template = self._template_index[template_id]
+        template["updatedAt"] = iso_time(updated_at) if self.template_times == "date-time" else epoch_ms(updated_at)
+        self._template_revisions[template_id] = self._template_revisions.get(template_id, 0) + 1
+
+    def templates_with_content(self, medium: str) -> list[dict[str, Any]]:
+        """The templates of `medium` whose content exists in the default locale: one record each in its stream."""
+        return [
+            t
+            for t in (*self.templates, *self.embedded_templates)
+            if t["messageMedium"] == medium and template_content.has_default_content(t["templateId"])
+        ]
+
+    # ------------------------------------------------------------------ campaign state changes (no updatedAt move)
+    def advance_campaign(self, campaign_id: int) -> str:
+        """Move a campaign one step along Scheduled → Running → Finished (Draft → Ready → Scheduled, Starting →
+        Running, Recalling → Recalled) the way Iterable's scheduler does: `updatedAt` stays as it was, `startAt` is
+        set when it starts running, `endedAt` when it finishes. Returns the new state."""
+        campaign = self.campaigns[self._campaign_index[campaign_id]]
+        state = _NEXT_CAMPAIGN_STATE.get(campaign["campaignState"])
+        if state is None:
+            raise ValueError(f"campaign {campaign_id} is {campaign['campaignState']}: it does not change on its own")
+        campaign["campaignState"] = state
+        if state == "Running" and campaign["startAt"] is None:
+            campaign["startAt"] = campaign["updatedAt"]
+        if state in ("Finished", "Recalled"):
+            campaign["endedAt"] = (campaign["startAt"] or campaign["updatedAt"]) + 2 * 3600 * 1000
+        return state
 
     def user_updated_at(self, user: Mapping[str, Any]) -> datetime:
         return datetime.strptime(user["profileUpdatedAt"], "%Y-%m-%d %H:%M:%S +00:00").replace(tzinfo=timezone.utc)
@@ -775,23 +840,56 @@ class Dataset:
                     updated = created + timedelta(
                         days=rng.randint(0, 60), seconds=rng.randint(1, 999), milliseconds=next_id % 7 * 125
                     )
-                    wire_time = iso_time if self.template_times == "date-time" else epoch_ms
-                    templates.append(
-                        {
-                            "templateId": next_id,
-                            "name": f"{template_type} {medium} #{next_id}",
-                            "createdAt": wire_time(created),
-                            "updatedAt": wire_time(updated),
-                            "creatorUserId": "designer@example.com",
-                            "messageTypeId": 2201 + rng.randint(0, 3),
-                            "campaignId": None,
-                            "clientTemplateId": f"client-{next_id}" if next_id % 2 else None,
-                            "templateType": template_type,
-                            "messageMedium": medium,
-                        }
-                    )
+                    template = self._template(next_id, template_type, medium, created, updated)
+                    template["messageTypeId"] = 2201 + rng.randint(0, 3)
+                    templates.append(template)
                     next_id += 1
         return templates
+
+    def _template(
+        self, template_id: int, template_type: str, medium: str, created: datetime, updated: datetime
+    ) -> dict[str, Any]:
+        """One template as the list serves it (plus its templateType and messageMedium, which the wire omits)."""
+        wire_time = iso_time if self.template_times == "date-time" else epoch_ms
+        return {
+            "templateId": template_id,
+            "name": f"{template_type} {medium} #{template_id}",
+            "createdAt": wire_time(created),
+            "updatedAt": wire_time(updated),
+            "creatorUserId": "designer@example.com",
+            "messageTypeId": 2201 + template_id % 4,
+            "campaignId": None,
+            "clientTemplateId": f"client-{template_id}" if template_id % 2 else None,
+            "templateType": template_type,
+            "messageMedium": medium,
+        }
+
+    def _make_embedded_templates(self, factor: int) -> list[dict[str, Any]]:
+        """A few embedded templates (Base, Blast, Triggered; no Workflow: an empty page), ids after the others."""
+        next_id = max(t["templateId"] for t in self.templates) + 1
+        templates = []
+        for template_type in ("Base", "Blast", "Triggered"):
+            for _ in range(factor):
+                created = EXPORT_START + timedelta(seconds=_mix(self.seed, next_id) % _SPAN_SECONDS // 2)
+                updated = created + timedelta(days=next_id % 30, seconds=next_id % 997 + 1)
+                templates.append(self._template(next_id, template_type, "Embedded", created, updated))
+                next_id += 1
+        return templates
+
+    def _make_template_history(self, count: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """`count` templates over the year, cycling through the template types and the five media."""
+        media = (*MESSAGE_MEDIUMS, "Embedded")
+        templates: list[dict[str, Any]] = []
+        embedded: list[dict[str, Any]] = []
+        step = (_SPAN_SECONDS - 2 * 86400) / max(count, 1)  # updated up to 2 days after creation, still in 2025
+        for i in range(count):
+            template_type = TEMPLATE_TYPES[i % len(TEMPLATE_TYPES)]
+            medium = media[i // len(TEMPLATE_TYPES) % len(media)]
+            created = EXPORT_START + timedelta(seconds=int(i * step))
+            updated = created + timedelta(hours=1 + i % 48, milliseconds=i % 8 * 125)
+            template = self._template(400001 + i, template_type, medium, created, updated)
+            (embedded if medium == "Embedded" else templates).append(template)
+        return templates, embedded
 
     def _make_campaigns(self, rng: random.Random, count: int) -> list[dict[str, Any]]:
         campaigns = []
@@ -1196,6 +1294,17 @@ class Dataset:
             "webhooks": len(self.webhooks),
             "user_fields": len(self.user_fields),
             "users": len(self.users),
+            # template content: one row per template of the medium with content in the default locale
+            **{
+                f"{name}_templates": len(self.templates_with_content(medium))
+                for name, medium in (
+                    ("email", "Email"),
+                    ("push", "Push"),
+                    ("sms", "SMS"),
+                    ("in_app", "InApp"),
+                    ("embedded", "Embedded"),
+                )
+            },
         } | {
             # issue 17: the forget list (one row per hash) and the catalogs' fields (defined and undefined)
             "forgotten_users": len(self.forgotten_emails) + len(self.forgotten_user_ids),

@@ -15,10 +15,16 @@ from source_iterable.components.future_cursor import FutureCursorAsNow
 from source_iterable.components.json_fields import JsonStringFieldParser
 from source_iterable.components.labelled_lists import LabelledListsExtractor
 from source_iterable.components.next_page import NextPageCursor
+from source_iterable.components.open_campaigns import OpenCampaignsRetriever
 from source_iterable.components.renaming import CaseCollisionRenamer
 from source_iterable.components.rest_body import StrictRecordsExtractor
 from source_iterable.components.retry_after import CappedRetryAfter
 from source_iterable.components.skip_warning import SkipWarningErrorHandler
+from source_iterable.components.template_content import (
+    TemplateContentExtractor,
+    TemplateContentRetriever,
+    TemplateContentRouter,
+)
 from source_iterable.components.timestamps import TimestampFields, TimestampNormalizer
 from source_iterable.components.user_fields import UserFieldsSchemaLoader
 from source_iterable.export.jsonl import StrictJsonlDecoder
@@ -39,9 +45,13 @@ __all__ = [
     "LabelledListsExtractor",
     "NextPageCursor",
     "NoRedirectApiKeyAuthenticator",
+    "OpenCampaignsRetriever",
     "SkipWarningErrorHandler",
     "StrictJsonlDecoder",
     "StrictRecordsExtractor",
+    "TemplateContentExtractor",
+    "TemplateContentRetriever",
+    "TemplateContentRouter",
     "TimestampFields",
     "TimestampNormalizer",
     "UserFieldsSchemaLoader",

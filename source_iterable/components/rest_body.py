@@ -47,9 +47,12 @@ def unexpected_body(response: requests.Response, what: str, expected: str) -> Ai
 
 
 def where(response: requests.Response) -> str:
-    """`GET /api/campaigns page 2`: the request's path and page (Iterable's `page`, else the first page)."""
+    """`GET /api/campaigns page 2`: the request's path and page (Iterable's `page`, else the first page), or
+    `GET /api/templates/email/get templateId 400001` for a request of one template."""
     parts = urlsplit(response.request.url or "")
     query = parse_qs(parts.query)
+    if "templateId" in query:
+        return f"{response.request.method} {parts.path} templateId {query['templateId'][0]}"
     page = query["page"][0] if "page" in query else "1"
     return f"{response.request.method} {parts.path} page {page}"
 

@@ -134,6 +134,20 @@ def a_template(template_id: int, updated_at: int = 1_704_067_200_000) -> dict[st
     }
 
 
+def an_email_template(template_id: int, subject: str = "Spring sale") -> dict[str, Any]:
+    """A templates/email/get body (ApiEmailTemplateModel), its metadata's times in epoch ms as accounts send them."""
+    return {
+        "templateId": template_id,
+        "name": f"Template {template_id}",
+        "subject": subject,
+        "fromName": "Shop",
+        "fromEmail": "news@example.com",
+        "html": f"<p>{subject}</p>",
+        "plainText": subject,
+        "metadata": {"templateId": template_id, "createdAt": 1_700_000_000_000, "updatedAt": 1_704_067_200_000},
+    }
+
+
 def a_catalog(name: str) -> dict[str, Any]:
     return {"name": name}
 

@@ -179,9 +179,10 @@ class TestJourneys:
 
 
 class TestCampaignsIncremental:
-    """campaigns, incremental on updatedAt (epoch ms): every page is read, records not after the state dropped."""
+    """campaigns, incremental on updatedAt (epoch ms): every page is read, records not after the state dropped
+    unless their campaign was open when last emitted (`open_campaign_ids`, test_campaign_states.py)."""
 
-    def test_given_an_epoch_ms_state_of_0_1_0_when_read_then_only_newer_campaigns_and_state_in_rfc3339(
+    def test_given_an_epoch_ms_state_of_0_1_0_when_read_then_every_campaign_once_and_state_in_rfc3339(
         self, http_mocker: HttpMocker
     ) -> None:
         http_mocker.get(
@@ -199,8 +200,12 @@ class TestCampaignsIncremental:
 
         output = read_stream("campaigns", a_config().build(), SyncMode.incremental, state)
 
-        assert [record["id"] for record in records_of(output)] == [2, 3]
-        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "2024-01-23T08:53:20.000Z"}
+        # 0.1.0 did not record which campaigns were open when emitted: every one is emitted once more.
+        assert [record["id"] for record in records_of(output)] == [1, 2, 3]
+        assert output.most_recent_state.stream_state.__dict__ == {
+            "updatedAt": "2024-01-23T08:53:20.000Z",
+            "open_campaign_ids": [],
+        }
 
     def test_given_no_state_when_read_then_campaigns_older_than_start_date_are_kept(
         self, http_mocker: HttpMocker
@@ -217,7 +222,10 @@ class TestCampaignsIncremental:
         )
 
         assert [record["id"] for record in records_of(output)] == [1]
-        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "2017-07-14T02:40:00.000Z"}
+        assert output.most_recent_state.stream_state.__dict__ == {
+            "updatedAt": "2017-07-14T02:40:00.000Z",
+            "open_campaign_ids": [],
+        }
 
     def test_given_an_rfc3339_state_when_read_then_campaigns_up_to_that_instant_are_dropped_to_the_millisecond(
         self, http_mocker: HttpMocker
@@ -233,7 +241,11 @@ class TestCampaignsIncremental:
                 ],
             ),
         )
-        state = StateBuilder().with_stream_state("campaigns", {"updatedAt": "2024-01-23T08:53:20.123Z"}).build()
+        state = (
+            StateBuilder()
+            .with_stream_state("campaigns", {"updatedAt": "2024-01-23T08:53:20.123Z", "open_campaign_ids": []})
+            .build()
+        )
 
         output = read_stream("campaigns", a_config().build(), SyncMode.incremental, state)
 
@@ -241,7 +253,10 @@ class TestCampaignsIncremental:
             (2, "2024-01-23T08:53:20.124Z"),
             (3, "2024-01-23T08:53:20.123Z"),
         ]
-        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "2024-01-23T08:53:20.124Z"}
+        assert output.most_recent_state.stream_state.__dict__ == {
+            "updatedAt": "2024-01-23T08:53:20.124Z",
+            "open_campaign_ids": [],
+        }
 
 
 class TestTimestampForms:

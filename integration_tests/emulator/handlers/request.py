@@ -27,6 +27,8 @@ class Options:
     export_cache: ExportCache | None = None
     # The organization's export jobs (POST export/start and friends).
     export_jobs: ExportJobs | None = None
+    # GET templates answers 400 to a messageMedium outside the API definition's enum (Embedded among them).
+    template_media_in_definition_only: bool = False
 
 
 @dataclass

@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
 from ..dataset import EXPERIMENT_COLUMNS, METRIC_COLUMNS, forget_hash, instant
 from ..responses import BadRequest, Response, json_response
+from ..template_content import CONTENT_MEDIA
 from .request import Request, parse_iterable_datetime
 
 METADATA_PAGE_SIZE = 5
@@ -219,8 +220,17 @@ def metadata_value(request: Request) -> Response:
     return json_response({**_metadata_properties(name, key, table[key]), "value": table[key]})
 
 
+# GET templates' messageMedium values in Iterable's API definition. It has no `Embedded`, though it defines
+# templates/embedded/get; the emulator lists embedded templates for messageMedium=Embedded (the medium's name in
+# campaigns and in the UI) unless Options.template_media_in_definition_only, where any other value is a 400.
+DEFINITION_TEMPLATE_MEDIA = ("Email", "Push", "InApp", "SMS")
+
+
 def templates(request: Request) -> Response:
-    items = request.dataset.templates
+    items = [*request.dataset.templates, *request.dataset.embedded_templates]
+    medium = request.first("messageMedium")
+    if medium and request.options.template_media_in_definition_only and medium not in DEFINITION_TEMPLATE_MEDIA:
+        raise BadRequest(f"Invalid value for messageMedium: {medium!r}; expected one of {DEFINITION_TEMPLATE_MEDIA}")
     for name in ("templateType", "messageMedium"):
         wanted = request.first(name)
         if wanted:
@@ -235,6 +245,43 @@ def templates(request: Request) -> Response:
     # The API does not echo templateType/messageMedium: the dataset keeps them for tests, the wire does not.
     wire = [{k: v for k, v in t.items() if k not in ("templateType", "messageMedium")} for t in chunk]
     return json_response({"templates": wire, **links, "totalTemplatesCount": len(items)})
+
+
+def template_content(medium: str) -> Callable[[Request], Response]:
+    """The handler of GET templates/<medium>/get (medium as in the path: email, push, sms, inapp, embedded)."""
+
+    def handler(request: Request) -> Response:
+        template_id = _template_id(request)
+        template = request.dataset.template(template_id)
+        if template is None:
+            raise BadRequest(f"Template {template_id} does not exist", code="NotFound", status=404)
+        # The definition does not say what a template of another medium answers; a 400 naming it is assumed.
+        if template["messageMedium"] != CONTENT_MEDIA[medium]:
+            raise BadRequest(
+                f"Template {template_id} has messageMedium {template['messageMedium']}, not {CONTENT_MEDIA[medium]}"
+            )
+        locale = request.first("locale") or None
+        body = request.dataset.template_content(template_id, locale)
+        if body is None:
+            # The definition's 404: "Content does not exist for specified locale".
+            raise BadRequest(
+                f"Content does not exist for locale {locale or 'default'} of template {template_id}",
+                code="NotFound",
+                status=404,
+            )
+        return json_response(body)
+
+    return handler
+
+
+def _template_id(request: Request) -> int:
+    raw = request.first("templateId")
+    if not raw:
+        raise BadRequest("Missing required parameter templateId")
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest(f"Invalid templateId: {raw!r}") from None
 
 
 def catalogs(request: Request) -> Response:
