@@ -16,6 +16,7 @@ from source_iterable.export.jsonl import StrictJsonlDecoder
 from source_iterable.export.pacing import ExportThrottle
 from source_iterable.export.planner import FailureKind, WindowFailed
 from source_iterable.export.records import ExportRecords
+from unit_tests.export.job_api import FakeClock
 
 URL = "https://api.iterable.com/api/export/data.json"
 KEY = "secret-key-0123456789"
@@ -210,19 +211,6 @@ def test_window_sent_is_the_window_asked_in_iterables_format() -> None:
             "startdatetime": ["2025-01-01 00:00:00"],
             "enddatetime": ["2025-01-01 01:00:01"],
         }
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.mark.parametrize("retry_after", ["86400", "inf", "nonsense"])
