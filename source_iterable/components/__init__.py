@@ -16,9 +16,9 @@ from source_iterable.components.json_fields import JsonStringFieldParser
 from source_iterable.components.labelled_lists import LabelledListsExtractor
 from source_iterable.components.next_page import NextPageCursor
 from source_iterable.components.open_campaigns import OpenCampaignsRetriever
+from source_iterable.components.policy_backoff import PolicyBackoff
 from source_iterable.components.renaming import CaseCollisionRenamer
 from source_iterable.components.rest_body import StrictRecordsExtractor
-from source_iterable.components.retry_after import CappedRetryAfter
 from source_iterable.components.skip_warning import SkipWarningErrorHandler
 from source_iterable.components.template_content import (
     TemplateContentExtractor,
@@ -32,7 +32,6 @@ from source_iterable.export.jsonl import StrictJsonlDecoder
 __all__ = [
     "ApiBaseUrlValidation",
     "CampaignMetricsRetriever",
-    "CappedRetryAfter",
     "CaseCollisionRenamer",
     "ConnectionProbes",
     "DateRangeValidation",
@@ -46,6 +45,7 @@ __all__ = [
     "NextPageCursor",
     "NoRedirectApiKeyAuthenticator",
     "OpenCampaignsRetriever",
+    "PolicyBackoff",
     "SkipWarningErrorHandler",
     "StrictJsonlDecoder",
     "StrictRecordsExtractor",

@@ -274,7 +274,7 @@ def test_given_persistent_500_when_read_then_six_attempts_then_error_naming_endp
 
     path = path_of(endpoint.request)
     assert records_of(output) == []
-    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 33.0]
+    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 31.0]
     assert output.errors[0].trace.error.message == (
         "Exhausted available request attempts. Please see logs for more details. Exception: "
         f"Iterable failed on https://api.iterable.com{path} (GenericError): An error occurred. Please try again "
