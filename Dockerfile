@@ -3,7 +3,9 @@
 #   docker build -t source-iterable:0.2.0 .
 #   docker run --rm source-iterable:0.2.0 spec
 #   docker run --rm -v "$PWD/secrets:/secrets" source-iterable:0.2.0 check --config /secrets/config.json
-# integration_tests/test_packaging.py performs the two pip steps below in a fresh venv and lints this file.
+# integration_tests/test_packaging.py performs the two pip steps below in a fresh venv and lints this file;
+# scripts/test_docker.sh builds it with podman on a Debian bookworm base (--build-arg PYTHON_IMAGE=..., no Docker
+# Hub needed) and runs the image as Airbyte does.
 
 ARG PYTHON_IMAGE=docker.io/library/python:3.11.11-slim-bookworm@sha256:081075da77b2b55c23c088251026fb69a7b2bf92471e491ff5fd75c192fd38e5
 

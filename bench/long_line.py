@@ -17,7 +17,7 @@ import time
 import orjson
 import requests
 
-from source_iterable.components.jsonl import StrictJsonlDecoder
+from source_iterable.export.jsonl import StrictJsonlDecoder
 
 _NORMAL = b'{"createdAt":"2025-03-04 05:06:07 +00:00","email":"a@example.com","messageId":"m1"}\n'
 

@@ -1,14 +1,17 @@
-"""python -m bench.metrics: campaigns/metrics requests per sync, and the minutes they cost at Iterable's limit.
+"""python -m bench.metrics: metrics requests per sync, and the minutes they cost at Iterable's limit.
 
 For each account size (default 1,500 and 50,000 campaigns, 200 of them running, recurring, scheduled or starting;
 the others finished, `endedAt` spread over 5 years up to 2025-12-31, one in 50 a draft) the emulator serves the
 account and the connector reads, in process:
 - campaigns_metrics, first sync (no state: every campaign) and incremental (state: a sync the day before);
 - campaigns_metrics_daily, first sync (campaign_metrics_daily_days, default 30) and incremental (state: the
-  day before, so the lookback's 15 days are read again), both up to end_date 2026-01-01.
-The metrics budget of the manifest is lifted for these counting runs (they would otherwise take hours); minutes
-are projected from the request count at the manifest's own metrics rate (requests per window). "before" is the
-previous design: every campaign on every sync, in batches of 60 ids.
+  day before, so the lookback's 15 days are read again), both up to end_date 2026-01-01;
+- experiments_metrics (`experiments/metrics`, the same campaigns as campaigns_metrics), first sync and incremental
+  (state: a sync the day before); two in three email campaigns have an experiment.
+`--streams` picks some of them. The metrics budgets of the manifest are lifted for these counting runs (they would otherwise take hours); minutes
+are projected from the request count at the manifest's own metrics rate (requests per window; experiments/metrics
+is paced like campaigns/metrics). "before" is campaigns_metrics' previous design: every campaign on every sync, in
+batches of 60 ids.
 `--strict` then reads, with the manifest's real budget against an emulator enforcing Iterable's real limits (10 per
 minute, by arrival), the 50,000-campaign incremental campaigns_metrics and the 1,500-campaign incremental
 campaigns_metrics_daily (about 32 requests: minutes of pacing), and reports their 429 answers.
@@ -32,12 +35,17 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from integration_tests.emulator import Dataset, Emulator
 from source_iterable.source import load_manifest
 
-METRICS_PATH = "/api/campaigns/metrics"
+PATHS = {
+    "campaigns_metrics": "/api/campaigns/metrics",
+    "campaigns_metrics_daily": "/api/campaigns/metrics",
+    "experiments_metrics": "/api/experiments/metrics",
+}
 OLD_BATCH = 60
 ACTIVE = 200
 STATES = {
     "campaigns_metrics": {"synced_at": "2025-12-31T00:00:00Z"},
     "campaigns_metrics_daily": {"date": "2025-12-31"},
+    "experiments_metrics": {"synced_at": "2025-12-31T00:00:00Z"},
 }
 
 
@@ -73,11 +81,12 @@ def with_metrics_interval(manifest: dict[str, Any], seconds: float) -> dict[str,
 
 
 def without_metrics_budget(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest without its campaigns/metrics and experiments/metrics policies."""
     lifted = copy.deepcopy(manifest)
     lifted["api_budget"]["policies"] = [
         p
         for p in lifted["api_budget"]["policies"]
-        if not any("campaigns/metrics" in m.get("url_path_pattern", "") for m in p["matchers"])
+        if not any("/metrics" in m.get("url_path_pattern", "") for m in p["matchers"])
     ]
     return lifted
 
@@ -100,14 +109,14 @@ def run(emulator: Emulator, manifest: dict[str, Any], stream: str, state: dict[s
     return len(output.records), seconds
 
 
-def measure(dataset: Dataset, digits: str, manifest: dict[str, Any]) -> list[Sync]:
+def measure(dataset: Dataset, digits: str, manifest: dict[str, Any], streams: list[str]) -> list[Sync]:
     results = []
     with Emulator(dataset, rate_limits={}) as emulator:
-        for stream in ("campaigns_metrics", "campaigns_metrics_daily"):
+        for stream in streams:
             for kind, state in (("first sync", None), ("incremental", STATES[stream])):
                 emulator.clear_requests()
                 records, seconds = run(emulator, manifest, stream, state)
-                metrics = sum(r.path == METRICS_PATH for r in emulator.requests)
+                metrics = sum(r.path == PATHS[stream] for r in emulator.requests)
                 pages = sum(r.path == "/api/campaigns" for r in emulator.requests)
                 results.append(Sync(len(dataset.campaigns), digits, stream, kind, metrics, pages, records, seconds, 0))
     return results
@@ -117,7 +126,7 @@ def strict(dataset: Dataset, manifest: dict[str, Any], stream: str) -> Sync:
     """One incremental sync with the manifest's real budget against Iterable's real limits (by arrival)."""
     with Emulator(dataset) as emulator:
         records, seconds = run(emulator, manifest, stream, STATES[stream])
-        metrics = [r for r in emulator.requests if r.path == METRICS_PATH]
+        metrics = [r for r in emulator.requests if r.path == PATHS[stream]]
         pages = sum(r.path == "/api/campaigns" for r in emulator.requests)
         digits = str(len(str(dataset.campaigns[-1]["id"])))
         return Sync(
@@ -136,6 +145,7 @@ def strict(dataset: Dataset, manifest: dict[str, Any], stream: str) -> Sync:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--campaigns", type=int, nargs="+", default=[1_500, 50_000])
+    parser.add_argument("--streams", nargs="+", choices=sorted(PATHS), default=list(PATHS))
     parser.add_argument("--strict", action="store_true", help="also run incremental syncs under the real limits")
     parser.add_argument(
         "--metrics-interval",
@@ -159,9 +169,9 @@ def main() -> None:
     if args.counts:
         for count in args.campaigns:
             dataset = Dataset(campaigns=count, active_campaigns=ACTIVE)
-            rows += measure(dataset, str(len(str(dataset.campaigns[-1]["id"]))), lifted)
+            rows += measure(dataset, str(len(str(dataset.campaigns[-1]["id"]))), lifted, args.streams)
         largest = Dataset(campaigns=max(args.campaigns), active_campaigns=ACTIVE, campaign_id_digits=19)
-        rows += measure(largest, "19", lifted)
+        rows += measure(largest, "19", lifted, args.streams)
     if args.strict:
         rows.append(
             strict(Dataset(campaigns=max(args.campaigns), active_campaigns=ACTIVE), manifest, "campaigns_metrics")

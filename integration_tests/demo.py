@@ -220,7 +220,8 @@ def main() -> int:
             "window_days": args.window_days,
             "export_requests_per_minute": DEMO_EXPORT_LIMIT[0],
             # 7 days of per-day campaign metrics (7 requests) + the lifetime metrics (1): inside one minute's
-            # budget of campaigns/metrics (10), which the demo keeps at Iterable's real limit.
+            # budget of campaigns/metrics (10), which the demo keeps at Iterable's real limit. experiments/metrics
+            # (1 request) has a budget of its own.
             "campaign_metrics_daily_days": 7,
         }
         (workdir / "config.json").write_text(json.dumps(config, indent=2))

@@ -8,6 +8,7 @@ session's `acceptance_emulator`, on sample_config.json's URL). To refresh the fi
 
 import json
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from integration_tests.acceptance import (
     ABNORMAL_STATE,
     ACCEPTANCE_TEST_CONFIG,
     CONFIGURED_CATALOG,
+    DATASET_SEED,
     EXPECTED_RECORDS,
     INVALID_CONFIG,
     SAMPLE_CONFIG,
@@ -28,8 +30,9 @@ from integration_tests.acceptance import (
     load_json,
     read_catalog,
 )
-from integration_tests.emulator import Emulator
+from integration_tests.emulator import Dataset, Emulator
 from integration_tests.regenerate_acceptance_fixtures import FUTURE_CURSOR_VALUES, abnormal_state
+from source_iterable.components.campaign_selection import ACTIVE_STATES
 from source_iterable.source import SourceIterable
 from unit_tests.manifest_streams import incremental_stream_names, stream_definitions
 
@@ -38,6 +41,16 @@ pytestmark = pytest.mark.usefixtures("acceptance_emulator")
 PROJECT_TYPES = ["email", "userId", "hybrid"]
 # Objects Iterable cannot filter by date: their cursor is applied by the connector to what it reads.
 CLIENT_SIDE_INCREMENTAL = {"campaigns", "templates", "catalog_items"}
+
+
+def future_read_as_now() -> set[str]:
+    """The streams whose state in the future is read as now (FutureCursorAsNow): the metrics streams, whose running
+    campaigns' numbers change on every sync whatever the state says."""
+    return {
+        stream["name"]
+        for stream in SourceIterable().resolved_manifest["streams"]
+        if any(m.get("class_name", "").endswith(".FutureCursorAsNow") for m in stream.get("state_migrations") or [])
+    }
 
 
 def catalog_names(catalog: dict[str, Any]) -> list[str]:
@@ -59,12 +72,15 @@ def read_expected_records() -> list[dict[str, Any]]:
 
 
 def cursor_values(stream_state: dict[str, Any]) -> set[str]:
-    """Every cursor value of a state: the flat {cursor: value}, or a per-partition state's global and partitions."""
-    if "states" not in stream_state:
-        return set(stream_state.values())
-    values = set(stream_state["state"].values())
-    for partition in stream_state["states"]:
+    """Every cursor value of a state: the flat {cursor: value}; a per-partition or global state's `state` and
+    partitions; the states of its parents (`parent_state`). Other keys (`open_campaign_ids`, the CDK's
+    `lookback_window` and `use_global_cursor`) hold no cursor."""
+    values = {value for key, value in stream_state.items() if key in FUTURE_CURSOR_VALUES}
+    values |= set((stream_state.get("state") or {}).values())
+    for partition in stream_state.get("states") or []:
         values |= set(partition["cursor"].values())
+    for parent_state in (stream_state.get("parent_state") or {}).values():
+        values |= cursor_values(parent_state)
     return values
 
 
@@ -118,8 +134,17 @@ def test_the_acceptance_config_names_the_fixture_files() -> None:
     assert tests["basic_read"]["tests"] == [
         {
             "config_path": "integration_tests/sample_config.json",
-            "configured_catalog_path": "integration_tests/configured_catalog.json",
             "empty_streams": [],
+            "expect_records": {"path": "integration_tests/expected_records.jsonl"},
+            "ignored_fields": {
+                stream: [
+                    {
+                        "name": "synced_at",
+                        "bypass_reason": "the moment of the sync that read the row; it differs on every read",
+                    }
+                ]
+                for stream in ("campaigns_metrics", "experiments_metrics")
+            },
         }
     ]
     assert tests["incremental"]["tests"][0]["future_state"] == {
@@ -144,7 +169,10 @@ def test_the_configured_catalog_is_discover_with_incremental_on_each_cursor(
     assert catalog == configured_catalog(discover_streams(sample_config))
     incremental = incremental_names(catalog)
     assert incremental == incremental_stream_names()  # every stream with a cursor in the manifest
-    assert CLIENT_SIDE_INCREMENTAL | {"users", "email_send", "custom_event"} <= incremental
+    assert (
+        CLIENT_SIDE_INCREMENTAL | {"users", "email_send", "custom_event", "unknown_session", "email_templates"}
+        <= incremental
+    )
 
 
 def test_every_stream_of_the_catalog_has_expected_records(catalog: dict[str, Any]) -> None:
@@ -161,11 +189,36 @@ def test_a_fresh_read_of_the_catalog_equals_expected_records(
     assert records_of(fresh) == records_of(read_expected_records())
 
 
+def test_every_record_of_an_incremental_stream_carries_its_cursor_field(
+    fresh_read: tuple[EntrypointOutput, Counter[str]], catalog: dict[str, Any]
+) -> None:
+    """Airbyte's acceptance tests (TestIncremental) read each record's cursor field to compare it with the state."""
+    output, _ = fresh_read
+    cursors = {
+        configured["stream"]["name"]: configured["cursor_field"]
+        for configured in catalog["streams"]
+        if configured["sync_mode"] == "incremental"
+    }
+
+    def cursor_value(data: Any, path: list[str]) -> Any:
+        for key in path:
+            data = data.get(key) if isinstance(data, dict) else None
+        return data
+
+    records = [(message.record.stream, message.record.data) for message in output.records if message.record]
+    without = Counter(
+        stream for stream, data in records if stream in cursors and cursor_value(data, cursors[stream]) is None
+    )
+    assert without == Counter()
+    assert set(cursors) <= {stream for stream, _ in records}
+
+
 @pytest.mark.parametrize(
     "path, calls_per_minute",
     [
         pytest.param("/api/lists/getUsers", 5, id="lists-getUsers"),
         pytest.param("/api/campaigns/metrics", 10, id="campaigns-metrics"),
+        pytest.param("/api/experiments/metrics", 10, id="experiments-metrics"),
     ],
 )
 def test_a_read_of_the_data_set_stays_within_the_api_budget_so_it_never_waits_a_minute(
@@ -183,34 +236,45 @@ def test_abnormal_state_puts_every_incremental_cursor_in_2100(catalog: dict[str,
     assert {message["stream"]["stream_descriptor"]["name"] for message in states} == incremental_names(catalog)
 
 
-def test_given_abnormal_state_then_no_export_is_requested_and_incremental_streams_emit_nothing(
+def test_given_abnormal_state_then_no_export_is_requested_and_incremental_streams_emit_nothing_but_running_campaigns(
     future_state_read: tuple[EntrypointOutput, Counter[str]], catalog: dict[str, Any]
 ) -> None:
+    """A state in 2100 is read as now by the metrics streams (a warning says so): campaigns_metrics reads the
+    campaigns that run, which have no experiments (experiments_metrics: none); campaigns_metrics_daily has no day
+    between now and end_date (2026-01-01). Every other incremental stream emits nothing."""
     output, requested = future_state_read
     incremental = incremental_names(catalog)
     full_refresh_records = [
         (stream, data) for stream, data in records_of(read_expected_records()) if stream not in incremental
     ]
+    running = [c["id"] for c in Dataset(seed=DATASET_SEED).campaigns if c["campaignState"] in ACTIVE_STATES]
     read = [json.loads(line) for line in expected_record_lines(output, catalog_names(catalog))]
-    assert records_of(read) == full_refresh_records
+    assert [(stream, data) for stream, data in records_of(read) if stream not in future_read_as_now()] == (
+        full_refresh_records
+    )
+    assert sorted((stream, data["id"]) for stream, data in records_of(read) if stream in future_read_as_now()) == [
+        ("campaigns_metrics", campaign_id) for campaign_id in sorted(running)
+    ]
     assert requested["/api/export/data.json"] == 0
 
 
 def test_given_abnormal_state_then_client_side_incremental_streams_request_nothing_since_the_cursor_is_after_now(
     future_state_read: tuple[EntrypointOutput, Counter[str]],
 ) -> None:
-    """campaigns, templates, catalog_items, and the campaign metrics streams (which list campaigns): no window
-    lies between a state in 2100 and now, so no page is read."""
+    """campaigns, templates, catalog_items: no window lies between a state in 2100 and now, so no page is read.
+    The campaigns' one page is read by campaigns_metrics and experiments_metrics, whose state is read as now."""
     _, requested = future_state_read
     assert requested["/api/templates"] == 0
-    assert requested["/api/campaigns"] == 0
-    assert requested["/api/campaigns/metrics"] == 0
+    assert requested["/api/campaigns"] == 2
+    assert requested["/api/campaigns/metrics"] == 1
+    assert requested["/api/experiments/metrics"] == 1
     assert [path for path in requested if path.endswith("/items")] == []
 
 
-def test_given_abnormal_state_then_every_incremental_state_stays_in_2100(
+def test_given_abnormal_state_then_every_incremental_state_stays_in_2100_but_the_metrics_states_are_now(
     future_state_read: tuple[EntrypointOutput, Counter[str]],
 ) -> None:
+    before = datetime.now(UTC)
     output, _ = future_state_read
     streams = [message.state.stream for message in output.state_messages if message.state and message.state.stream]
     final = {
@@ -219,4 +283,9 @@ def test_given_abnormal_state_then_every_incremental_state_stays_in_2100(
     for message in load_json(ABNORMAL_STATE):
         name = message["stream"]["stream_descriptor"]["name"]
         (cursor,) = message["stream"]["stream_state"]
-        assert cursor_values(final[name]) == {FUTURE_CURSOR_VALUES[cursor]}, name
+        if name not in future_read_as_now():
+            assert cursor_values(final[name]) == {FUTURE_CURSOR_VALUES[cursor]}, name
+    assert final["campaigns_metrics_daily"] == {"date": before.strftime("%Y-%m-%d")}
+    for name in ("campaigns_metrics", "experiments_metrics"):
+        synced_at = datetime.strptime(final[name]["synced_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        assert before - timedelta(hours=1) <= synced_at <= before, name

@@ -8,6 +8,8 @@ project's shared `iterable-api-swagger.json`).
 """
 
 import copy
+import csv
+import io
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -37,6 +39,20 @@ STREAMS: dict[str, tuple[str, str, str]] = {
     "snippets": ("/api/snippets", "snippets", "SnippetResponse"),
     "webhooks": ("/api/webhooks", "webhooks", "ApiWebhookResponse"),
     "metadata": ("/api/metadata/{table}/{key}", "", "MetadataWithProperties"),
+    # template content: the body is the record (one per template of the medium)
+    "email_templates": ("/api/templates/email/get", "", "ApiEmailTemplateModel"),
+    "push_templates": ("/api/templates/push/get", "", "ApiPushTemplateModel"),
+    "sms_templates": ("/api/templates/sms/get", "", "ApiSMSTemplateModel"),
+    "in_app_templates": ("/api/templates/inapp/get", "", "ApiInAppTemplateModel"),
+    "embedded_templates": ("/api/templates/embedded/get", "", "ApiEmbeddedTemplateModel"),
+}
+# The messageMedium each template content stream lists its templates with.
+CONTENT_MEDIA = {
+    "email_templates": "Email",
+    "push_templates": "Push",
+    "sms_templates": "SMS",
+    "in_app_templates": "InApp",
+    "embedded_templates": "Embedded",
 }
 
 # Where the definition's type is an artefact of its generator and every account sends something narrower:
@@ -52,6 +68,15 @@ NARROWER_THAN_DEFINED = {
     ("snippets", "id"): "`object` in the definition; snippet ids are integers, and strings in older projects",
     ("webhooks", "channelIds[]"): "`object` items in the definition; channel ids are int64 (ChannelDetails.id)",
     ("webhooks", "messageTypeIds[]"): "`object` items; message type ids are int64 (MessageTypeDetails.id)",
+    ("email_templates", "messageTypeId"): "`number`; a message type id (int64 in ApiTemplateResponse)",
+    ("email_templates", "dataFeedId"): "`number`; a data feed id",
+    ("email_templates", "dataFeedIds[]"): "`number` items; data feed ids",
+    ("email_templates", "cacheDataFeed"): "`object`; a flag (boolean in ApiPushTemplateModel and Iterable's client)",
+    ("email_templates", "mergeDataFeedContext"): "`object`; a flag (boolean in ApiPushTemplateModel)",
+    ("push_templates", "campaignId"): "`object`; a campaign id (int32 in ApiInAppTemplateModel)",
+    ("push_templates", "dataFeedIds[]"): "`number` items; data feed ids",
+    ("sms_templates", "campaignId"): "`object`; a campaign id (int32 in ApiInAppTemplateModel)",
+    ("embedded_templates", "placementId"): "`object`; a placement id (integer in embedded export events)",
 }
 
 
@@ -132,11 +157,10 @@ def _definition_fields() -> list[tuple[str, str, Mapping[str, Any]]]:
 def test_every_field_of_the_definition_is_declared_with_a_type_its_values_fit(
     stream: str, path: str, defined: Mapping[str, Any]
 ) -> None:
-    manifest = load_manifest()
-    ours = _declared(manifest["schemas"][stream], path)
+    ours = _declared(SCHEMAS[stream], path)
     assert ours is not None, f"{stream} does not declare {path}"
     if (stream, path) in NARROWER_THAN_DEFINED:
-        assert _types(ours) & {"integer", "string"}, NARROWER_THAN_DEFINED[stream, path]
+        assert _types(ours) & {"integer", "string", "boolean"}, NARROWER_THAN_DEFINED[stream, path]
         return
     normalised = path in TIMESTAMP_FIELDS[stream]
     assert _fits(defined, ours, normalised), (stream, path, dict(_resolve(defined)), dict(ours))
@@ -158,9 +182,8 @@ def test_every_stream_of_the_map_names_a_response_of_the_definition() -> None:
 def test_the_timestamp_fields_a_stream_normalises_are_the_ones_its_schema_declares_date_time() -> None:
     """rest_timestamps rewrites exactly the fields the schema promises as date-time strings, and every timestamp of
     the definition is among them."""
-    manifest = load_manifest()
     for stream, (_, _, item) in STREAMS.items():
-        schema = manifest["schemas"][stream]
+        schema = SCHEMAS[stream]
         declared = {path for path, node in _fields(schema) if node.get("format") == "date-time"}
         defined = {path for path, node in _fields(DEFINITION["definitions"][item]) if _is_timestamp(_resolve(node))}
         assert TIMESTAMP_FIELDS[stream] == declared, stream
@@ -181,6 +204,8 @@ def _timestamp_fields() -> dict[str, set[str]]:
 
 
 TIMESTAMP_FIELDS = _timestamp_fields()
+# The manifest's schemas with their `$ref`s resolved, as the streams declare them.
+SCHEMAS: dict[str, Any] = ManifestReferenceResolver().preprocess_manifest(copy.deepcopy(load_manifest()))["schemas"]
 
 
 # ---------------------------------------------------------------- the emulator serves the definition's types
@@ -215,6 +240,9 @@ def _served_items(emulator: Emulator, stream: str) -> list[dict[str, Any]]:
         return [item for name in emulator.dataset.catalog_items for item in get(path.format(catalogName=name))[key]]
     if stream == "metadata":
         return [get(f"/api/metadata/{t}/{k}") for t, keys in emulator.dataset.metadata_tables.items() for k in keys]
+    if stream in CONTENT_MEDIA:
+        templates = emulator.dataset.templates_with_content(CONTENT_MEDIA[stream])
+        return [get(path, templateId=template["templateId"]) for template in templates]
     return get(path)[key]  # type: ignore[no-any-return]
 
 
@@ -242,3 +270,59 @@ def test_templates_in_the_definitions_form_carry_iso_strings_and_in_real_account
     assert {type(t["updatedAt"]) for t in as_defined.templates} == {str}
     assert {type(t["updatedAt"]) for t in as_seen.templates} == {int}
     assert as_defined.templates[0]["updatedAt"].endswith("Z")
+
+
+def test_the_emulator_serves_experiments_metrics_as_the_definition_describes(definition_emulator: Emulator) -> None:
+    """`GET experiments/metrics`: the parameters the definition lists (campaignId and experimentId repeatable,
+    startDateTime, endDateTime), `text/csv`, an ExperimentMetricsResponse (a header, then rows of as many cells),
+    with the columns the connector keys its rows on."""
+    operation = DEFINITION["paths"]["/api/experiments/metrics"]["get"]
+    multi = {p["name"] for p in operation["parameters"] if p.get("collectionFormat") == "multi"}
+    single = {p["name"] for p in operation["parameters"]} - multi
+    dataset = definition_emulator.dataset
+    params: dict[str, list[str] | str] = {
+        "campaignId": [str(campaign["id"]) for campaign in dataset.campaigns],
+        "experimentId": [str(dataset.experiments[0]["experimentId"])],
+        "startDateTime": "2025-01-01",
+        "endDateTime": "2025-12-31",
+    }
+    assert (set(params) - single, set(params) - multi) == (multi, single)
+
+    response = requests.get(
+        f"{definition_emulator.url}/api/experiments/metrics",
+        params=params,
+        headers={"Api-Key": definition_emulator.api_key},
+        timeout=10,
+    )
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].split(";")[0] in operation["produces"]
+    assert set(_resolve(operation["responses"]["200"]["schema"])["properties"]) == {"headers", "rows"}
+    header, *rows = list(csv.reader(io.StringIO(response.text)))
+    assert {"campaignId", "experimentId", "templateId"} <= set(header)
+    assert [len(row) for row in rows] == [len(header)] * dataset.object_counts()["experiments_metrics"]
+
+
+@pytest.mark.parametrize(
+    "params, status",
+    [
+        pytest.param({}, 200, id="no-parameter-is-required"),
+        pytest.param({"campaignId": ["500002"]}, 200, id="a-campaign-without-experiments"),
+        pytest.param({"campaignId": ["abc"]}, 400, id="an-id-that-is-not-a-number"),
+    ],
+)
+def test_the_emulator_answers_experiments_metrics_requests_as_the_definition_says(
+    definition_emulator: Emulator, params: dict[str, list[str]], status: int
+) -> None:
+    operation = DEFINITION["paths"]["/api/experiments/metrics"]["get"]
+    assert not [p["name"] for p in operation["parameters"] if p.get("required")]
+    assert str(status) in operation["responses"]
+
+    response = requests.get(
+        f"{definition_emulator.url}/api/experiments/metrics",
+        params=params,
+        headers={"Api-Key": definition_emulator.api_key},
+        timeout=10,
+    )
+
+    assert response.status_code == status

@@ -1,4 +1,5 @@
-"""campaigns_metrics and campaigns_metrics_daily against the emulator: exact records, syncs chained by their state."""
+"""campaigns_metrics, campaigns_metrics_daily and experiments_metrics against the emulator: exact records, syncs
+chained by their state."""
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -9,19 +10,25 @@ from freezegun import freeze_time
 
 from integration_tests.emulator import Dataset, Emulator
 from source_iterable.components.metric_row import MetricRowTyping
-from source_iterable.source import load_manifest
+from source_iterable.components.timestamps import TimestampFields
+from source_iterable.source import SourceIterable
 from unit_tests.mock_server.helpers import read_stream, records_of
 
-COLUMNS = load_manifest()["schemas"]["campaign_metric_row"]["properties"]
+SCHEMAS = SourceIterable().resolved_manifest["schemas"]
 ACTIVE_STATES = ("Running", "Recurring", "Scheduled", "Starting")
 
 
-def typed(row: dict[str, str] | None) -> dict[str, Any]:
+def typed(row: dict[str, str] | None, stream: str = "campaigns_metrics_daily") -> dict[str, Any]:
     """The emulator's CSV row as the connector must emit it (top-level nulls left out by the serializer)."""
     assert row is not None
     record: dict[str, Any] = dict(row)
-    MetricRowTyping(parameters={}, columns=COLUMNS).transform(record)
+    MetricRowTyping(SCHEMAS[stream]["properties"], camel_case=stream == "experiments_metrics").transform(record)
+    TimestampFields(parameters={}, timestamp_fields=["creation_date", "last_modified"]).transform(record)
     return {key: value for key, value in record.items() if value is not None}
+
+
+def without_synced_at(records: list[Any]) -> list[dict[str, Any]]:
+    return [{key: value for key, value in record.items() if key != "synced_at"} for record in records]
 
 
 def requested_ids(emulator: Emulator) -> list[int]:
@@ -46,10 +53,10 @@ def test_full_refresh_emits_every_campaigns_lifetime_row_exactly(emulator, emula
     output = read_stream("campaigns_metrics", emulator_config, with_rate_budget=False)
 
     expected = [
-        typed(emulator.dataset.campaign_metrics_row(c["id"], date(2025, 1, 1), date(2026, 1, 1)))
+        typed(emulator.dataset.campaign_metrics_row(c["id"], date(2025, 1, 1), date(2026, 1, 1)), "campaigns_metrics")
         for c in emulator.dataset.campaigns
     ]
-    assert records_of(output) == expected
+    assert without_synced_at(records_of(output)) == expected
     assert any("_non_numeric_cells" in record for record in expected)
     assert len(emulator.requests) == 2  # one campaigns page, one metrics request for all 12 ids
 
@@ -148,3 +155,36 @@ def test_19_digit_ids_are_read_in_urls_the_emulator_accepts_and_every_campaign_o
     assert [len(r.params["campaignId"]) for r in metrics] == [63, 63, 24]
     assert {r.status for r in metrics} == {200}
     assert [record["id"] for record in records_of(output)] == [c["id"] for c in emu.dataset.campaigns]
+
+
+def test_experiments_metrics_emits_each_variant_of_each_experiment_exactly_stamped_with_the_sync_time(
+    emulator, emulator_config
+):
+    with freeze_time("2026-01-02T03:04:05Z"):
+        output = sync("experiments_metrics", emulator_config)
+
+    # end_date 2026-01-01 is exclusive: the inclusive endDateTime is 2025-12-31, every day of 2025.
+    expected = [
+        {**typed(row, "experiments_metrics"), "synced_at": "2026-01-02T03:04:05Z"}
+        for experiment in emulator.dataset.experiments
+        for row in emulator.dataset.experiment_metrics_rows(experiment, date(2025, 1, 1), date(2026, 1, 1))
+    ]
+    assert records_of(output) == expected
+    assert len(expected) == emulator.dataset.object_counts()["experiments_metrics"]
+    assert output.most_recent_state.stream_state.__dict__ == {"synced_at": "2026-01-02T03:04:05Z"}
+
+
+def test_experiments_metrics_second_sync_asks_only_for_the_campaigns_whose_numbers_can_change(
+    emulator, emulator_config
+):
+    with freeze_time("2026-01-02T00:00:00Z"):
+        first = sync("experiments_metrics", emulator_config)
+    emulator.clear_requests()
+
+    with freeze_time("2026-01-03T00:00:00Z"):
+        second = sync("experiments_metrics", emulator_config, state_of(first, "experiments_metrics"))
+
+    asked = [int(i) for r in emulator.requests if r.path == "/api/experiments/metrics" for i in r.params["campaignId"]]
+    assert asked == [c["id"] for c in emulator.dataset.campaigns if c["campaignState"] in ACTIVE_STATES]
+    assert records_of(second) == []
+    assert second.most_recent_state.stream_state.__dict__ == {"synced_at": "2026-01-03T00:00:00Z"}

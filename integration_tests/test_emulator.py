@@ -151,6 +151,62 @@ def test_templates_date_filter_is_on_created_at_half_open(emulator):
     assert template["templateId"] not in [t["templateId"] for t in body["templates"]]
 
 
+def test_embedded_templates_are_listed_for_their_medium_and_refused_when_only_the_definitions_media_are_known():
+    with Emulator(Dataset(seed=7), rate_limits={}) as emu:
+        listed = get(emu, "/api/templates", messageMedium="Embedded", pageSize=1000).json()["templates"]
+        assert [t["templateId"] for t in listed] == [t["templateId"] for t in emu.dataset.embedded_templates]
+    with Emulator(Dataset(seed=7), rate_limits={}, template_media_in_definition_only=True) as strict:
+        refused = get(strict, "/api/templates", messageMedium="Embedded")
+        assert (refused.status_code, refused.json()["code"]) == (400, "BadParams")
+
+
+def test_template_content_is_served_in_the_default_locale_or_asked_one_else_404(emulator):
+    with_content = next(
+        t for t in emulator.dataset.templates if t["messageMedium"] == "Push" and t["templateId"] % 3 == 0
+    )
+    body = get(emulator, "/api/templates/push/get", templateId=with_content["templateId"]).json()
+    assert (body["templateId"], body["title"], "locale" in body) == (with_content["templateId"], "Back in stock", False)
+    in_french = get(emulator, "/api/templates/push/get", templateId=with_content["templateId"], locale="fr").json()
+    assert (in_french["locale"], in_french["isDefaultLocale"]) == ("fr", False)
+    only_french = next(
+        t for t in emulator.dataset.templates if t["messageMedium"] == "Push" and t["templateId"] % 5 == 3
+    )
+    missing = get(emulator, "/api/templates/push/get", templateId=only_french["templateId"])
+    assert (missing.status_code, missing.json()["code"]) == (404, "NotFound")
+
+
+def test_template_content_of_another_medium_or_without_template_id_is_a_400(emulator):
+    email = next(t for t in emulator.dataset.templates if t["messageMedium"] == "Email")
+    assert get(emulator, "/api/templates/sms/get", templateId=email["templateId"]).status_code == 400
+    assert get(emulator, "/api/templates/sms/get").status_code == 400
+
+
+def test_an_edited_template_has_new_content_and_updated_at(emulator):
+    template = next(t for t in emulator.dataset.templates if t["messageMedium"] == "Email" and t["templateId"] % 5 != 3)
+    response = requests.post(
+        f"{emulator.url}/_emulator/templates/{template['templateId']}/edit",
+        json={"updatedAt": "2025-12-30T00:00:00Z"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    body = get(emulator, "/api/templates/email/get", templateId=template["templateId"]).json()
+    assert body["subject"].endswith("(edit 1)") and body["metadata"]["updatedAt"] == "2025-12-30T00:00:00Z"
+
+
+def test_a_campaign_advances_scheduled_running_finished_with_updated_at_frozen(emulator):
+    campaign = next(c for c in emulator.dataset.campaigns if c["campaignState"] == "Scheduled")
+    updated = campaign["updatedAt"]
+    states = [
+        requests.post(f"{emulator.url}/_emulator/campaigns/{campaign['id']}/advance", timeout=10).json()[
+            "campaignState"
+        ]
+        for _ in range(2)
+    ]
+    assert (states, campaign["updatedAt"], campaign["endedAt"] is not None) == (["Running", "Finished"], updated, True)
+    stuck = requests.post(f"{emulator.url}/_emulator/campaigns/{campaign['id']}/advance", timeout=10)
+    assert (stuck.status_code, stuck.json()["code"]) == (400, "BadParams")
+
+
 def test_journeys_refuse_page_size_over_50_and_page_through_more_than_50(emulator):
     too_big = get(emulator, "/api/journeys", pageSize=51)
     assert too_big.status_code == 400 and too_big.json()["code"] == "BadParams"

@@ -18,8 +18,8 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from integration_tests.emulator import Dataset, Emulator, faults
 from source_iterable.components.export_window import ExportWindowRetriever
-from source_iterable.components.jsonl import StrictJsonlDecoder
-from source_iterable.components.throttle import ExportThrottle
+from source_iterable.export.jsonl import StrictJsonlDecoder
+from source_iterable.export.pacing import ExportThrottle
 
 YEAR = StreamSlice(
     partition={}, cursor_slice={"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-12-31T23:59:59Z"}

@@ -17,12 +17,23 @@ import jsonschema
 import pytest
 
 from integration_tests.emulator import Dataset, Emulator
-from integration_tests.emulator.dataset import instant
+from integration_tests.emulator.dataset import forget_hash, instant
+from integration_tests.emulator.template_content import CONTENT_MEDIA, has_default_content
 from source_iterable.components.metric_row import MetricRowTyping
+from source_iterable.source import SourceIterable
 
+# Template content streams and the messageMedium of the templates each reads.
+TEMPLATE_CONTENT_MEDIA = {
+    "email_templates": "Email",
+    "push_templates": "Push",
+    "sms_templates": "SMS",
+    "in_app_templates": "InApp",
+    "embedded_templates": "Embedded",
+}
 REST_STREAMS = [
     "campaigns",
     "campaigns_metrics",
+    "experiments_metrics",
     "channels",
     "lists",
     "list_users",
@@ -35,6 +46,9 @@ REST_STREAMS = [
     "snippets",
     "webhooks",
     "user_fields",
+    "forgotten_users",
+    "catalog_field_mappings",
+    *TEMPLATE_CONTENT_MEDIA,
 ]
 CONSOLE_SCRIPT = shutil.which("source-iterable", path=str(Path(sys.executable).parent)) or "source-iterable"
 
@@ -85,7 +99,10 @@ TIMESTAMP_FIELDS = {
     "catalog_items": ("lastModified",),
     "journeys": ("createdAt", "updatedAt"),
     "snippets": ("createdAt", "updatedAt"),
+    "experiments_metrics": ("creation_date", "last_modified"),
 }
+# The metrics streams' cursor, the moment of the read: the same on every record of a read, not in the data set.
+READ_TIME = {"campaigns_metrics": "synced_at", "experiments_metrics": "synced_at"}
 
 
 def rfc3339(value: int | str) -> str:
@@ -103,19 +120,49 @@ def with_rfc3339_times(stream: str, records: list[dict[str, Any]]) -> list[dict[
 
 def expected_records(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
     """What each REST stream must emit for the emulator's data set."""
-    return {name: with_rfc3339_times(name, records) for name, records in _records_as_served(dataset).items()}
+    expected = {name: with_rfc3339_times(name, records) for name, records in _records_as_served(dataset).items()}
+    for name, medium in TEMPLATE_CONTENT_MEDIA.items():
+        expected[name] = [_template_content(dataset, template) for template in dataset.templates_with_content(medium)]
+    return expected
+
+
+def _template_content(dataset: Dataset, template: Mapping[str, Any]) -> dict[str, Any]:
+    """One template's default-locale content as served, with the list's updatedAt, every timestamp RFC 3339."""
+    body = dataset.template_content(template["templateId"], None)
+    assert body is not None
+    record: dict[str, Any] = {**body, "updatedAt": rfc3339(template["updatedAt"])}
+    if "createdAt" in record:
+        record["createdAt"] = rfc3339(record["createdAt"])
+    if "metadata" in record:
+        metadata = record["metadata"]
+        record["metadata"] = {
+            **metadata,
+            "createdAt": rfc3339(metadata["createdAt"]),
+            "updatedAt": rfc3339(metadata["updatedAt"]),
+        }
+    if "expirationDateTime" in record:  # `YYYY-MM-DD HH:MM:SS`, UTC
+        record["expirationDateTime"] = record["expirationDateTime"].replace(" ", "T") + "Z"
+    return record
 
 
 def _records_as_served(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
     """Each REST stream's records as the emulator serves them."""
+    schemas = SourceIterable().resolved_manifest["schemas"]
     metrics = []
     for row in dataset.campaign_metrics.values():
         typed = dict(row)
-        MetricRowTyping(parameters={}).transform(typed)
+        MetricRowTyping(schemas["campaigns_metrics"]["properties"]).transform(typed)
         metrics.append(typed)
+    experiments = []
+    for experiment in dataset.experiments:
+        for row in dataset.experiment_metrics_rows(experiment, None, None):
+            typed = dict(row)
+            MetricRowTyping(schemas["experiments_metrics"]["properties"], camel_case=True).transform(typed)
+            experiments.append(typed)
     return {
         "campaigns": list(dataset.campaigns),
         "campaigns_metrics": metrics,
+        "experiments_metrics": experiments,
         "channels": list(dataset.channels),
         "lists": list(dataset.lists),
         "list_users": [
@@ -136,6 +183,15 @@ def _records_as_served(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
         "snippets": list(dataset.snippets),
         "webhooks": list(dataset.webhooks),
         "user_fields": [{"name": name, "type": kind} for name, kind in dataset.user_fields.items()],
+        "forgotten_users": [
+            *({"hash": forget_hash(email), "hashedField": "email"} for email in dataset.forgotten_emails),
+            *({"hash": forget_hash(user_id), "hashedField": "userId"} for user_id in dataset.forgotten_user_ids),
+        ],
+        "catalog_field_mappings": [
+            {"catalogName": catalog, "fieldName": field, "fieldType": kind, "defined": kind is not None}
+            for catalog, mappings in dataset.catalog_field_mappings.items()
+            for field, kind in [*mappings["definedMappings"].items(), *((f, None) for f in mappings["undefinedFields"])]
+        ],
     }
 
 
@@ -156,7 +212,7 @@ class RestRead:
 
     dataset: Dataset
     messages: list[dict[str, Any]]
-    statuses: list[int]
+    statuses: list[tuple[str, int]]
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +223,7 @@ def rest_read(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestRead]:
         messages = run(
             tmp_path_factory.mktemp("rest-read"), "read", config=config, catalog=full_refresh_catalog(REST_STREAMS)
         )
-        yield RestRead(emu.dataset, messages, [request.status for request in emu.requests])
+        yield RestRead(emu.dataset, messages, [(request.path, request.status) for request in emu.requests])
 
 
 @pytest.fixture(scope="module")
@@ -248,13 +304,23 @@ def test_read_of_every_rest_stream_equals_the_emulator_data_set(rest_read: RestR
         if message["type"] == "RECORD":
             emitted[message["record"]["stream"]].append(message["record"]["data"])
     emitted["metadata"] = [{k: r[k] for k in ("table", "key", "value")} for r in emitted["metadata"]]
+    for name, field in READ_TIME.items():
+        assert len({record.pop(field) for record in emitted[name]}) == 1, name
     expected = expected_records(rest_read.dataset)
     for name in REST_STREAMS:
         assert canonical(emitted[name]) == canonical(expected[name]), name
 
 
 def test_a_read_of_every_rest_stream_at_iterables_rate_limits_gets_no_error_status(rest_read: RestRead) -> None:
-    assert [status for status in rest_read.statuses if status >= 400] == []
+    """Only the templates without content in the default locale answer an error: the definition's 404."""
+    without_content = [
+        (f"/api/templates/{path}/get", 404)
+        for path, medium in CONTENT_MEDIA.items()
+        for template in (*rest_read.dataset.templates, *rest_read.dataset.embedded_templates)
+        if template["messageMedium"] == medium and not has_default_content(template["templateId"])
+    ]
+    assert len(without_content) == len(TEMPLATE_CONTENT_MEDIA)
+    assert sorted(answer for answer in rest_read.statuses if answer[1] >= 400) == sorted(without_content)
 
 
 def test_read_records_match_their_discovered_schema_and_declare_every_field(
@@ -292,13 +358,16 @@ def test_read_of_list_users_in_a_user_id_project_emits_user_ids(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("template_times", ["date-time", "epoch_ms"])
-def test_read_of_templates_emits_rfc3339_times_from_either_form_iterable_sends(
+def test_read_of_templates_and_their_content_emits_rfc3339_times_from_either_form_iterable_sends(
     tmp_path: Path, template_times: str
 ) -> None:
+    streams = ["templates", "push_templates", "email_templates"]
     with Emulator(Dataset(seed=7, template_times=template_times), rate_limits={}) as emulator:
         config = {"api_key": emulator.api_key, "start_date": "2025-01-01", "api_base_url": emulator.url}
-        messages = run(tmp_path, "read", config=config, catalog=full_refresh_catalog(["templates"]))
+        messages = run(tmp_path, "read", config=config, catalog=full_refresh_catalog(streams))
 
-    emitted = [m["record"]["data"] for m in messages if m["type"] == "RECORD"]
-    assert canonical(emitted) == canonical(expected_records(Dataset(seed=7))["templates"])
-    assert {type(record["updatedAt"]) for record in emitted} == {str}
+    expected = expected_records(Dataset(seed=7))
+    for stream in streams:
+        emitted = [m["record"]["data"] for m in messages if m["type"] == "RECORD" and m["record"]["stream"] == stream]
+        assert canonical(emitted) == canonical(expected[stream]), stream
+        assert {type(record["updatedAt"]) for record in emitted} == {str}

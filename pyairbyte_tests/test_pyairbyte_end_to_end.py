@@ -106,3 +106,47 @@ def test_pyairbyte_full_refresh_then_incremental_into_duckdb_has_every_row_once(
     source.read(cache=cache)
     expected["campaigns_metrics_daily"] = daily_rows_served(emulator)
     assert row_counts(cache, sorted(expected)) == expected
+
+
+# Issue 17 §2: the purge statement docs/iterable.md gives for DuckDB, run as written on what PyAirbyte loaded.
+def documented_duckdb_purge() -> str:
+    """The ```sql block of docs/iterable.md whose first line is `-- DuckDB`."""
+    blocks = (REPO / "docs" / "iterable.md").read_text().split("```sql\n")[1:]
+    (block,) = [block.split("```", 1)[0] for block in blocks if block.startswith("-- DuckDB\n")]
+    return block
+
+
+def test_the_documented_duckdb_purge_deletes_exactly_the_forgotten_users_of_a_hybrid_project(
+    airbyte: Any, tmp_path: Path
+) -> None:
+    with Emulator(Dataset(seed=7, project_type="hybrid"), rate_limits={}) as hybrid:
+        config = {
+            "api_key": hybrid.api_key,
+            "start_date": "2025-01-01T00:00:00Z",
+            "api_base_url": hybrid.url,
+            "project_type": "hybrid",
+        }
+        source = airbyte.get_source("source-iterable", config=config, local_executable=str(CONSOLE_SCRIPT))
+        source.select_streams(["forgotten_users"])
+        cache = airbyte.caches.DuckDBCache(db_path=tmp_path / "warehouse.duckdb")
+        source.read(cache=cache)
+        dataset = hybrid.dataset
+    # A warehouse synced before the users were forgotten: the kept users and the forgotten ones as their own data
+    # spells them (mixed case, stray spaces), forgotten by email or by userId.
+    kept = [(user.get("email"), user.get("userId")) for user in dataset.users]
+    forgotten = [(email, None) for email in dataset.forgotten_emails] + [
+        (None, user_id) for user_id in dataset.forgotten_user_ids
+    ]
+    rows = ", ".join(
+        "(" + ", ".join("NULL" if v is None else "'" + v.replace("'", "''") + "'" for v in row) + ")"
+        for row in kept + forgotten
+    )
+    cache.execute_sql(["CREATE TABLE users (email VARCHAR, userId VARCHAR)", f"INSERT INTO users VALUES {rows}"])
+
+    cache.execute_sql(documented_duckdb_purge())
+
+    left = cache.run_sql_query("SELECT email, userId FROM users")
+    assert sorted((row["email"] or "", row["userId"] or "") for row in left) == sorted(
+        (email or "", user_id or "") for email, user_id in kept
+    )
+    assert len(cache["forgotten_users"]) == len(forgotten)

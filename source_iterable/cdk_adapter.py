@@ -1,33 +1,17 @@
 """The one place the connector reaches into private parts of airbyte-cdk (pinned at 7.39.1), each named with why.
 
 A CDK upgrade that renames one of these breaks here, in one small module, not across the package. Everything else
-uses the CDK's public interfaces. (`components/cursor_checkpoint.py` uses only the public `Cursor` interface.)
+uses the CDK's public interfaces. (`export/checkpoint.py` uses only the public `Cursor` interface.)
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from airbyte_cdk.entrypoint import AirbyteEntrypoint
-from airbyte_cdk.models import AirbyteMessage
+from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
-
-
-def queued_messages(entrypoint: AirbyteEntrypoint) -> Iterator[AirbyteMessage]:
-    """`AirbyteEntrypoint._emit_queued_messages`: the log and trace messages the source queued.
-
-    Why: the console script's own `read` loop (run.py, which writes records without the CDK's per-record cost) must
-    emit them where the stock `read` does, and the CDK has no public call for it."""
-    yield from entrypoint._emit_queued_messages(entrypoint.source)
-
-
-def check_memory(entrypoint: AirbyteEntrypoint) -> None:
-    """`AirbyteEntrypoint._memory_monitor.check_memory_usage()`, as the stock `read` calls it after each message.
-
-    Why: same loop as `queued_messages`; without it a read near the container's memory limit would not fail cleanly
-    with the CDK's message."""
-    entrypoint._memory_monitor.check_memory_usage()
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
 
 
 def prepare_for_stream_build(source: ConcurrentDeclarativeSource) -> None:
@@ -39,12 +23,15 @@ def prepare_for_stream_build(source: ConcurrentDeclarativeSource) -> None:
 
 
 def build_requester(source: ConcurrentDeclarativeSource, definition: Mapping[str, Any], name: str) -> HttpRequester:
-    """One HttpRequester from a manifest definition, built by the source's own component factory (`_constructor`).
+    """One HttpRequester from a manifest definition, built by the source's own component factory (`_constructor`),
+    with its `$parameters` propagated to its parts (`ManifestComponentTransformer`).
 
     Why: the check probes are manifest definitions (`definitions.check_probes`) that no stream owns; the factory gives
-    them the manifest's authenticator, error handler and the source's API budget."""
+    them the manifest's authenticator, error handler and the source's API budget. The source propagates
+    `$parameters` through its streams only; a probe's error handler needs them too (it names the probe's endpoint)."""
+    resolved = ManifestComponentTransformer().propagate_types_and_parameters("", dict(definition), {})
     requester: HttpRequester = source._constructor.create_component(
-        HttpRequesterModel, definition, source._config, name=name
+        HttpRequesterModel, resolved, source._config, name=name
     )
     return requester
 
@@ -77,7 +64,21 @@ def config(source: ConcurrentDeclarativeSource) -> Mapping[str, Any]:
     return source._config
 
 
-def set_config(source: ConcurrentDeclarativeSource, value: Mapping[str, Any]) -> None:
-    """Replace the config the source builds its streams from (`_config`). Why: the export paths chosen for this sync
-    reach the manifest's components as a config key (`EXPORT_PATHS_KEY`), since streams are built from the config."""
-    source._config = value
+# Keys the platform adds to a stream's state (`__ab_no_cursor_state_message`, …): not the connector's to keep.
+AIRBYTE_KEY_PREFIX = "__ab_"
+
+
+def keep_in_state(cursor: Cursor, key: str, value: Any) -> None:
+    """Keep `key: value` in every state `cursor` emits from now on, and drop the platform's `__ab_…` keys.
+
+    Private CDK behaviour (airbyte-cdk 7.39.1, `streams/concurrent/state_converters/abstract_stream_state_converter`,
+    `convert_to_state_message`): a `ConcurrentCursor` with a sequential state keeps the incoming state's other keys
+    (its `legacy` state) and returns that same dict, its cursor value updated, from `state` on every call; so a key
+    set in it is emitted with every later state. Why: a declarative stream's state is its cursor's, and a cursor keeps
+    one value; `campaigns` needs a second, the open campaign ids (components/open_campaigns.py). Pinned by
+    unit_tests/components/test_open_campaigns.py.
+    """
+    state = cursor.state
+    for platform_key in [name for name in state if name.startswith(AIRBYTE_KEY_PREFIX)]:
+        del state[platform_key]
+    state[key] = value

@@ -2,11 +2,11 @@
 
 `read` moves millions of export records, so this entry point keeps the CDK's protocol flow and removes the
 per-record overhead around it (bench/ measures it, README "Benchmark"): export records come from their streams in
-`RecordBatch`es (record_batch.py), and every RECORD message is written with one `orjson.dumps` exactly as the CDK's
-serialiser writes it, to stdout in 1 MiB writes; every other message takes the CDK's path. spec, check and
-discover go through the CDK's stock flow; every command reports a bad config by field, without a traceback (the
-source's `configure`, config_errors.py). Every message but a record is masked for every encoding of a secret
-(`secret_forms`).
+`RecordBatch`es (export/batching.py), and every RECORD message is written with one `orjson.dumps` exactly as the
+CDK's serialiser writes it, to stdout in 1 MiB writes, each checked for every byte; every other message takes the
+CDK's path. spec, check and discover go through the CDK's stock flow; every command reports a bad config by field,
+without a traceback (the source's `configure`, config_errors.py). Every message but a record is masked for every
+encoding of a secret (`secret_forms`).
 """
 
 import argparse
@@ -21,49 +21,25 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, BinaryIO, cast
 from urllib.parse import quote, quote_plus
 
 import orjson
-import serpyco_rs._describe
-import serpyco_rs._json_schema._convert
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
+from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
+from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets, update_secrets
+from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_iterable.bounds import BATCH_BYTES
+from source_iterable.config_errors import error_line
+from source_iterable.export.batching import RecordBatch
+from source_iterable.export.runtime import SyncRuntime
+from source_iterable.source import SourceIterable
 
-@contextmanager
-def _protocol_schemas_without_attribute_docs() -> Iterator[None]:
-    """While the CDK imports, build the protocol serialisers without reading attribute docstrings.
-
-    serpyco-rs builds each serialiser's JSON schema at import and, for its descriptions, reads every protocol
-    class's source with `inspect.getsource` + `ast.parse` (~0.4 s of the ~0.9 s import). Nothing in a sync reads
-    those descriptions; the serialisers' output does not depend on them.
-    """
-    modules = (serpyco_rs._describe, serpyco_rs._json_schema._convert)
-    saved = [module.get_attributes_doc for module in modules]
-    for module in modules:
-        module.get_attributes_doc = lambda cls: {}  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for module, original in zip(modules, saved, strict=True):
-            module.get_attributes_doc = original  # type: ignore[attr-defined]
-
-
-with _protocol_schemas_without_attribute_docs():
-    from airbyte_cdk.entrypoint import AirbyteEntrypoint
-    from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
-    from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, ConnectorSpecification, Type
-    from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
-    from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets, update_secrets
-    from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
-    from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-
-    from source_iterable import cdk_adapter
-    from source_iterable.components.export_jobs import cancel_started_jobs
-    from source_iterable.config_errors import error_line
-    from source_iterable.record_batch import DELIVERY, RecordBatch
-    from source_iterable.source import SourceIterable
-
-BATCH_BYTES = 1 << 20
 # Container allocations between two young garbage collections during `read` (Python's default: 700).
 READ_GC_THRESHOLD = 50_000
 
@@ -144,10 +120,13 @@ class IterableEntrypoint(AirbyteEntrypoint):
 class FastRecordEntrypoint(IterableEntrypoint):
     """`AirbyteEntrypoint` whose `read` command yields RECORD messages as ready JSON lines (bytes), the rest as str.
 
-    The stock `run` serialises each record through serpyco-rs into a dict and then orjson, and its `read` builds a
-    `HashableStreamDescriptor` per record to count it (~5 µs per record together). `run` below is the stock `run`
-    for `read`, with `record_line`/`batch_lines` for records and the stock counting (which fills the STATE
-    messages' `sourceStats.recordCount`) keyed by a cached descriptor; other commands go to the stock `run`.
+    The stock `run` serialises each record through serpyco-rs into a dict and then orjson (~5 µs per record), and
+    writes `map(AirbyteEntrypoint.airbyte_message_to_string, …)` for `read` by class, so no override can reach it.
+    So `run` below is the stock `run` for `read`, made of the entrypoint's documented parts: the stock public
+    `read` (spec check, secret filter, the source's read, the memory monitor, queued messages, and record counts
+    through the overridable `handle_record_counts`, which counts a `RecordBatch` by its records), with
+    `record_line`/`batch_lines` writing records and `airbyte_message_to_string` every other message. Messages the
+    source queued before and after come from its public `message_repository`. Other commands are the stock `run`.
     """
 
     def run(self, parsed_args: argparse.Namespace) -> Iterator[str | bytes]:  # type: ignore[override]
@@ -168,63 +147,44 @@ class FastRecordEntrypoint(IterableEntrypoint):
                 yield from self._queued_lines()
                 catalog = self.source.read_catalog(parsed_args.catalog)
                 state = self.source.read_state(parsed_args.state)
-                yield from self._read_lines(source_spec, config, catalog, state)
+                for message in self.read(source_spec, config, catalog, state):
+                    yield self._line(message)
         finally:
             yield from self._queued_lines()
 
     def _queued_lines(self) -> Iterator[str]:
-        for message in cdk_adapter.queued_messages(self):
-            yield self.airbyte_message_to_string(message)
+        """The messages the source queued, as the stock `run` emits them (a source may have no repository)."""
+        repository = getattr(self.source, "message_repository", None)
+        if isinstance(repository, MessageRepository):
+            for message in repository.consume_queue():
+                yield self.airbyte_message_to_string(message)
 
-    def _read_lines(
-        self, source_spec: ConnectorSpecification, config: Any, catalog: Any, state: list[Any]
-    ) -> Iterator[str | bytes]:
-        counts: defaultdict[HashableStreamDescriptor, float] = defaultdict(float)
-        descriptors: dict[tuple[str, str | None], HashableStreamDescriptor] = {}
+    def _line(self, message: AirbyteMessage) -> str | bytes:
+        if type(message) is RecordBatch:
+            lines = batch_lines(message, time.time_ns() // 1_000_000)
+            if lines is None:
+                return "\n".join(self.airbyte_message_to_string(each) for each in message.messages())
+            return lines
+        record = message.record
+        line = record_line(record) if message.type == Type.RECORD and record is not None else None
+        return self.airbyte_message_to_string(message) if line is None else line
 
-        def count(stream: str, namespace: str | None, records: int) -> None:
-            descriptor = descriptors.get((stream, namespace))
-            if descriptor is None:
-                descriptor = HashableStreamDescriptor(name=stream, namespace=namespace)
-                descriptors[(stream, namespace)] = descriptor
-            counts[descriptor] += records
-
-        for message in self._messages(source_spec, config, catalog, state):
-            if type(message) is RecordBatch:
-                lines = batch_lines(message, time.time_ns() // 1_000_000)
-                if lines is None:
-                    yield "\n".join(self.airbyte_message_to_string(each) for each in message.messages())
-                else:
-                    yield lines
-                count(message.stream, None, len(message.records))
-                continue
-            record = message.record
-            line = record_line(record) if message.type == Type.RECORD and record is not None else None
-            if line is None:
-                yield self.airbyte_message_to_string(self.handle_record_counts(message, counts))
-            else:
-                count(record.stream, record.namespace, 1)  # type: ignore[union-attr]
-                yield line
-
-    def _messages(
-        self, source_spec: ConnectorSpecification, config: Any, catalog: Any, state: list[Any]
-    ) -> Iterator[AirbyteMessage]:
-        """The stock `read`, minus its per-message record counting (done by `_read_lines`)."""
-        self.set_up_secret_filter(config, source_spec.connectionSpecification)
-        if self.source.check_config_against_spec:
-            self.validate_connection(source_spec, config)
-        for message in self.source.read(self.logger, config, catalog, state):
-            yield message
-            try:
-                cdk_adapter.check_memory(self)
-            except AirbyteTracedException:
-                yield from cdk_adapter.queued_messages(self)
-                raise
-        yield from cdk_adapter.queued_messages(self)
+    @staticmethod
+    def handle_record_counts(
+        message: AirbyteMessage, stream_message_count: defaultdict[HashableStreamDescriptor, float]
+    ) -> AirbyteMessage:
+        """The stock counting (it fills the STATE messages' `sourceStats.recordCount`), a batch counted by its
+        records under one descriptor instead of one per record."""
+        if type(message) is RecordBatch:
+            stream_message_count[HashableStreamDescriptor(name=message.stream, namespace=None)] += len(message.records)
+            return message
+        return AirbyteEntrypoint.handle_record_counts(message, stream_message_count)
 
 
 class BatchedOutput:
-    """Writes record lines to stdout in 1 MiB batches; any other message first flushes the batch, keeping order.
+    """Writes record lines to stdout in `BATCH_BYTES` batches; any other message first flushes the batch, keeping
+    order. Every write is checked: what the operating system did not take is written again (a single `write` of
+    more than 2 GiB takes only part of it), so no byte is lost.
 
     Every message but a record is masked (`filter_secrets`) as written: the CDK masks logs and traces, but not a
     CONNECTION_STATUS or a trace's message built from an error body that echoes the key.
@@ -232,9 +192,10 @@ class BatchedOutput:
     Logs reach stdout through the CDK's `PRINT_BUFFER`, which every flush empties first under its lock.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stdout: BinaryIO | None = None) -> None:
         self._lines: list[bytes] = []
         self._size = 0
+        self._stdout = stdout
 
     def write(self, message: str | bytes) -> None:
         if isinstance(message, bytes):
@@ -255,11 +216,21 @@ class BatchedOutput:
             return
         with PRINT_BUFFER.lock:
             PRINT_BUFFER.flush()
-            stdout = sys.__stdout__.buffer  # type: ignore[union-attr]
-            stdout.write(b"".join(self._lines))
+            stdout = self._stdout or cast(BinaryIO, sys.__stdout__.buffer)  # type: ignore[union-attr]
+            write_all(stdout, b"".join(self._lines))
             stdout.flush()
         self._lines.clear()
         self._size = 0
+
+
+def write_all(stdout: BinaryIO, data: bytes) -> None:
+    """Write every byte of `data`: a short write goes on from where it stopped; a write that takes nothing fails."""
+    view = memoryview(data)
+    while view:
+        written = stdout.write(view)
+        if not written:
+            raise OSError(f"stdout took no bytes of the {len(view)} left to write")
+        view = view[written:]
 
 
 def build_source(args: list[str], record_batches: bool = False) -> SourceIterable:
@@ -314,8 +285,8 @@ def _records_not_scanned_for_cycles() -> Iterator[None]:
         gc.unfreeze()
 
 
-def cancel_jobs_on_signals() -> None:
-    """On SIGTERM or SIGINT, cancel the export jobs this process started and not finished, then exit 128 + signal.
+def cancel_jobs_on_signals(runtime: SyncRuntime) -> None:
+    """On SIGTERM or SIGINT, cancel the export jobs this sync started and not finished, then exit 128 + signal.
 
     The platform stops a sync with SIGTERM; Ctrl-C is SIGINT. Records are read by the CDK's worker threads, which
     a Python exception in the main thread would not stop (the interpreter waits for them), so the handler ends the
@@ -325,7 +296,7 @@ def cancel_jobs_on_signals() -> None:
     """
 
     def handle(signum: int, frame: object) -> None:
-        cancel_started_jobs()
+        runtime.cancel_jobs()
         try:
             PRINT_BUFFER.flush()
         except RuntimeError:
@@ -337,9 +308,9 @@ def cancel_jobs_on_signals() -> None:
 
 
 def read(args: list[str], parsed_args: argparse.Namespace) -> None:
-    cancel_jobs_on_signals()
-    DELIVERY.enable()
-    entrypoint = FastRecordEntrypoint(build_source(args, record_batches=True))
+    source = build_source(args, record_batches=True)
+    cancel_jobs_on_signals(source.runtime)
+    entrypoint = FastRecordEntrypoint(source)
     output = BatchedOutput()
     with PRINT_BUFFER, _records_not_scanned_for_cycles():
         try:

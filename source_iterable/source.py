@@ -22,7 +22,6 @@ from airbyte_cdk.models import (
     Type,
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
-from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -30,10 +29,11 @@ from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_iterable import cdk_adapter
 from source_iterable.components import ConnectionProbes
-from source_iterable.components.export_mode import EXPORT_PATHS_KEY, ExportSettings, StreamRange, choose_paths
 from source_iterable.config_errors import config_error, spec_violation
+from source_iterable.export.batching import RecordBatch
+from source_iterable.export.paths import ExportSettings, StreamRange, choose_paths
+from source_iterable.export.runtime import SyncRuntime, current_runtime
 from source_iterable.input_files import read_catalog_file, read_config_file, read_state_file
-from source_iterable.record_batch import RecordBatch
 from source_iterable.state_values import normalise_state, stream_cursors
 
 MANIFEST_NAME = "manifest.yaml"
@@ -84,12 +84,11 @@ def failed_sync(failures: Mapping[str, AirbyteErrorTraceMessage]) -> AirbyteTrac
 
 
 class SourceIterable(ConcurrentDeclarativeSource):
-    """Iterable source. Everything it does is in the manifest; this class loads it by absolute path, reads the
+    """Iterable source. Everything it reads is in the manifest; this class loads it by absolute path, reads the
     command line's files strictly (input_files.py), rewrites the incoming state's cursor values to their cursor's
-    form (state_values.py) and words the end-of-sync failure after its causes (`failed_sync`)."""
-
-    """Iterable source. Everything it does is in the manifest; this class loads it by absolute path and, before a
-    read, chooses each export stream's path (export/data.json or export jobs) for the sync."""
+    form (state_values.py), owns the sync's export runtime (export/runtime.py: throttle, job services, each export
+    stream's path, batching), chooses the export paths before a read, and words the end-of-sync failure after its
+    causes (`failed_sync`)."""
 
     def __init__(
         self,
@@ -99,14 +98,20 @@ class SourceIterable(ConcurrentDeclarativeSource):
         record_batches: bool = False,
         **kwargs: Any,
     ) -> None:
-        """`record_batches`: `read` gives out export records as `RecordBatch`es (record_batch.py), not one message
+        """`record_batches`: `read` gives out export records as `RecordBatch`es (export/batching.py), not one message
         each; only for a caller that writes them itself, like the console script."""
         config = strip_config(dict(config)) if config is not None else None
         manifest = load_manifest()
         if state:
             state = normalise_state(state, stream_cursors(manifest))
         super().__init__(catalog=catalog, config=config, state=state, source_config=manifest, **kwargs)
-        self._record_batches = record_batches
+        self.runtime = SyncRuntime(batch_records=record_batches)
+
+    def streams(self, config: Mapping[str, Any]) -> list[Any]:
+        """The CDK's streams, built while this source's runtime is the current one (their export retrievers take
+        it then: export/runtime.py)."""
+        with current_runtime(self.runtime):
+            return list(super().streams(config))
 
     def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
         """The config every command runs with, refused with a config error naming the first field that breaks the
@@ -153,12 +158,12 @@ class SourceIterable(ConcurrentDeclarativeSource):
         record for the records that come in `RecordBatch`es.
 
         Each batch is marked arrived (its reader may go on), preceded for the stream's first one by the RUNNING
-        status the CDK emits on a stream's first record, and given out as one RECORD message per record (whole
-        with `record_batches`). The CDK's "Read N records from <stream> stream" log counts only records that come
-        one by one, so a log of its own follows it with the count of batched records. A sync whose streams failed
-        ends with `failed_sync`'s error instead of the CDK's.
+        status the CDK emits on a stream's first record, and given out whole (only the console script asks for
+        batches, and writes them itself). The CDK's "Read N records from <stream> stream" log counts only records
+        that come one by one, so a log of its own follows it with the count of batched records. A sync whose
+        streams failed ends with `failed_sync`'s error instead of the CDK's.
         """
-        cdk_adapter.set_config(self, {**cdk_adapter.config(self), EXPORT_PATHS_KEY: self._export_paths(catalog)})
+        self.runtime.paths = self._export_paths(catalog)
         failures: dict[str, AirbyteErrorTraceMessage] = {}
         try:
             yield from self._read_batches(logger, config, catalog, state, failures)
@@ -184,10 +189,7 @@ class SourceIterable(ConcurrentDeclarativeSource):
                     batched[message.stream] = 0
                     yield stream_status_message(StreamDescriptor(name=message.stream), AirbyteStreamStatus.RUNNING)
                 batched[message.stream] += len(message.records)
-                if self._record_batches:
-                    yield message
-                else:
-                    yield from message.messages()
+                yield message
                 continue
             trace = message.trace if message.type == Type.TRACE else None
             error = trace.error if trace is not None and trace.type == TraceType.ERROR else None
@@ -207,9 +209,8 @@ class SourceIterable(ConcurrentDeclarativeSource):
         """Choose each selected export stream's path for this sync (export_mode.py) from the range it will read.
 
         The range is the one its cursor will slice: from the saved state minus the lookback window (start_date on a
-        first sync or in full refresh) to end_date or now. The manifest reads the choice back from the config
-        (`EXPORT_PATHS_KEY`): a stream on export jobs gets one slice for its whole range, and its retriever reads
-        that slice with one job.
+        first sync or in full refresh) to end_date or now. The choice goes into the runtime, where each export
+        retriever looks its own up when it reads.
         """
         config = cdk_adapter.config(self)
         selected = {entry.stream.name: entry.sync_mode for entry in catalog.streams}
@@ -250,13 +251,8 @@ class SourceIterable(ConcurrentDeclarativeSource):
             if error.failure_type != FailureType.config_error:
                 raise
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
-        # The source propagates `$parameters` through its streams only; a probe's error handler needs them too
-        # (RestErrorHandler names the probe's endpoint).
-        transformer = ManifestComponentTransformer()
         probes = [
-            cdk_adapter.build_requester(
-                self, transformer.propagate_types_and_parameters("", probe, {}), name=f"check_probe_{index}"
-            )
+            cdk_adapter.build_requester(self, probe, name=f"check_probe_{index}")
             for index, probe in enumerate(cdk_adapter.manifest(self)["definitions"]["check_probes"], start=1)
         ]
         return ConnectionProbes(probes).run()

@@ -19,8 +19,8 @@ import requests_mock
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
 
-from source_iterable.record_batch import DELIVERY, RecordBatch
-from source_iterable.run import FastRecordEntrypoint, batch_lines, record_line
+from source_iterable.export.batching import RecordBatch
+from source_iterable.run import BatchedOutput, FastRecordEntrypoint, batch_lines, record_line, write_all
 from source_iterable.source import SourceIterable
 from unit_tests.mock_server.config import a_config
 from unit_tests.mock_server.export_api import ExportApi, Fault, an_event, for_window
@@ -84,13 +84,6 @@ def api() -> Iterator[ExportApi]:
         yield ExportApi().install(mocker)
 
 
-@pytest.fixture
-def batch_delivery() -> Iterator[None]:
-    DELIVERY.enable()
-    yield
-    DELIVERY.disable()
-
-
 def read_args(tmp_path: Path, window_days: int = 30) -> Namespace:
     config = {
         **a_config().with_start_date(START).with_end_date(END).with_lookback_window(0).build(),
@@ -150,7 +143,6 @@ def sends(count: int) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.usefixtures("batch_delivery")
 def test_given_export_records_in_batches_when_read_then_the_messages_equal_the_stock_entrypoints(
     api: ExportApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -161,7 +153,6 @@ def test_given_export_records_in_batches_when_read_then_the_messages_equal_the_s
         fast = fast_read(args)
         fast_logs = list(caplog.messages)
         caplog.clear()
-        DELIVERY.disable()
         stock = stock_read(args)
 
     assert without_logs(fast) == without_logs(stock)
@@ -170,7 +161,6 @@ def test_given_export_records_in_batches_when_read_then_the_messages_equal_the_s
     assert "Read 2500 records from email_send stream" in caplog.messages
 
 
-@pytest.mark.usefixtures("batch_delivery")
 def test_given_a_body_cut_mid_window_when_read_in_batches_then_every_record_is_written_once(
     api: ExportApi, tmp_path: Path
 ) -> None:
@@ -183,3 +173,37 @@ def test_given_a_body_cut_mid_window_when_read_in_batches_then_every_record_is_w
     assert sorted(ids) == sorted(f"m-{n}" for n in range(300))
     states = [message["state"]["stream"]["stream_state"] for message in messages if message["type"] == "STATE"]
     assert states[-1] == {"createdAt": "2025-03-01T00:00:00Z"}
+
+
+class ShortWrites:
+    """A stdout that takes at most `most` bytes per write, as a pipe or a write of over 2 GiB does."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.data = bytearray()
+        self.writes = 0
+
+    def write(self, data: Any) -> int:
+        self.writes += 1
+        taken = bytes(data[: self.most])
+        self.data += taken
+        return len(taken)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_given_a_stdout_taking_part_of_each_write_then_every_byte_of_every_line_is_written() -> None:
+    stdout = ShortWrites(most=7)
+    output = BatchedOutput(stdout=stdout)  # type: ignore[arg-type]
+    lines = [b'{"type":"RECORD","n":%d}\n' % n for n in range(3)]
+    for line in lines:
+        output.write(line)
+    output.flush()
+    assert bytes(stdout.data) == b"".join(lines)
+    assert stdout.writes == -(-len(b"".join(lines)) // 7)
+
+
+def test_given_a_stdout_that_takes_nothing_then_the_write_fails_instead_of_losing_the_line() -> None:
+    with pytest.raises(OSError, match=r"^stdout took no bytes of the 5 left to write$"):
+        write_all(ShortWrites(most=0), b"abcde")  # type: ignore[arg-type]

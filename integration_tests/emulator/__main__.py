@@ -29,6 +29,12 @@ def main() -> None:
         choices=TEMPLATE_TIME_FORMS,
         help="templates' createdAt/updatedAt: ISO-8601 (the API definition) or epoch ms (what real projects send)",
     )
+    parser.add_argument(
+        "--template-media-in-definition-only",
+        action="store_true",
+        help="GET templates answers 400 to messageMedium=Embedded (not in the API definition's enum)",
+    )
+    parser.add_argument("--template-count", type=int, default=None, help="an account of that many templates")
     parser.add_argument("--events-per-type", type=int, default=None, help="override the number of events per type")
     parser.add_argument("--no-rate-limits", action="store_true", help="disable Iterable's rate limits")
     parser.add_argument(
@@ -64,12 +70,17 @@ def main() -> None:
         events_per_type=args.events_per_type,
         project_type=args.project_type,
         template_times=args.template_times,
+        template_count=args.template_count,
     )
     job_settings = ExportJobSettings(
         time_scale=args.job_time_scale, file_bytes=args.job_file_bytes, state_spelling=args.job_state_spelling
     )
     emulator = Emulator(
-        dataset, rate_limits={} if args.no_rate_limits else None, port=args.port, export_jobs=job_settings
+        dataset,
+        rate_limits={} if args.no_rate_limits else None,
+        port=args.port,
+        export_jobs=job_settings,
+        template_media_in_definition_only=args.template_media_in_definition_only,
     )
     for spec in args.fault:
         emulator.inject(faults.from_spec(json.loads(spec) if spec.lstrip().startswith("{") else {"fault": spec}))

@@ -15,11 +15,14 @@ a million-record type costs nothing until it is read and is streamed without bei
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
+
+from . import template_content
 
 EXPORT_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 EXPORT_END = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -34,6 +37,16 @@ TEMPLATE_TYPES = ("Base", "Blast", "Triggered", "Workflow")
 MESSAGE_MEDIUMS = ("Email", "Push", "InApp", "SMS")
 # Combinations with no templates, so a connector meets empty pages.
 EMPTY_TEMPLATE_COMBOS = frozenset({("Base", "SMS"), ("Blast", "InApp"), ("Workflow", "Push")})
+
+# The steps a campaign takes without anyone editing it (advance_campaign).
+_NEXT_CAMPAIGN_STATE = {
+    "Draft": "Ready",
+    "Ready": "Scheduled",
+    "Scheduled": "Running",
+    "Starting": "Running",
+    "Running": "Finished",
+    "Recalling": "Recalled",
+}
 
 CAMPAIGN_STATES = (
     "Draft",
@@ -103,6 +116,7 @@ DATA_TYPES: dict[str, str] = {
     "whatsAppUsageInfo": "sms_usage",
     "purchase": "purchase",
     "customEvent": "custom_event",
+    "unknownSession": "unknown_session",
 }
 # Spellings the export API also accepts for a type (both are seen in the wild).
 DATA_TYPE_ALIASES = {"emailUnsubscribe": "emailUnSubscribe"}
@@ -162,6 +176,12 @@ USER_FIELD_TYPES: dict[str, str] = {
 }
 HYBRID_USER_FIELD_TYPES = {"itblUserId": "string"}
 
+# catalogs/{name}/fieldMappings' definedMappings: the types set for some fields of each catalog's items.
+CATALOG_FIELD_TYPES: dict[str, dict[str, str]] = {
+    "products": {"name": "string", "price": "double"},
+    "stores": {"city": "string", "location": "geo_location"},
+}
+
 METRIC_COLUMNS = (
     "id",
     "Average Order Value",
@@ -180,6 +200,27 @@ METRIC_COLUMNS = (
     "Total Web Push Send",
 )
 
+# experiments/metrics: Iterable's definition (ExperimentMetricsResponse) gives the body only as a CSV header and rows;
+# these are the columns Iterable's documentation lists (ids, name, type, dates, improvement, confidence, metrics).
+EXPERIMENT_COLUMNS = (
+    "campaignId",
+    "experimentId",
+    "templateId",
+    "name",
+    "type",
+    "creationDate",
+    "lastModified",
+    "improvement",
+    "confidence",
+    "Total Email Sends",
+    "Unique Email Opens (filtered)",
+    "Unique Email Clicks",
+    "Total Unsubscribes",
+    "Purchases",
+    "Revenue",
+)
+EXPERIMENT_TYPES = ("SubjectLine", "FromNameAndSender", "EmailBody")
+
 _CITIES = ("Berlin", "Lisbon", "Austin", "Osaka", "Toronto", "Nairobi")
 _FIRST = ("Ada", "Grace", "Linus", "Margaret", "Alan", "Barbara", "Ken", "Frances", "Edsger", "Radia")
 _LAST = ("Lovelace", "Hopper", "Torvalds", "Hamilton", "Turing", "Liskov", "Thompson", "Allen", "Dijkstra")
@@ -188,6 +229,12 @@ _PLATFORMS = ("iOS", "Android")
 _SKIP_REASONS = ("DuplicateMarketingMessage", "FrequencyCapped", "MessageTypeUnsubscribed", "UserProfileMissing")
 _EVENT_NAMES = ("viewedProduct", "addedToCart", "startedCheckout", "appInstalled")
 _MASK = (1 << 64) - 1
+
+
+def forget_hash(identifier: str) -> str:
+    """How Iterable keeps a forgotten email or userId (users/forgotten, users/forgottenUserIds): SHA-256, hex, of the
+    lowercased, trimmed value."""
+    return hashlib.sha256(identifier.strip().lower().encode()).hexdigest()
 
 
 def iterable_time(moment: datetime) -> str:
@@ -282,7 +329,7 @@ class EventTable(Sequence):
             record["userId"] = user["userId"]
         if "itblUserId" in user:
             record["itblUserId"] = user["itblUserId"]
-        if self.family not in ("purchase", "custom_event", "subscription", "sms_received"):
+        if self.family not in ("purchase", "custom_event", "subscription", "sms_received", "unknown_session"):
             record.update(
                 campaignId=campaign["id"],
                 templateId=campaign["templateId"],
@@ -526,6 +573,20 @@ def _custom_event(record: dict, h: int, index: int, ds: Dataset) -> None:
     _attribution(record, h, index, ds)
 
 
+def _unknown_session(record: dict, h: int, index: int, ds: Dataset) -> None:
+    """A session of an unknown user (Unknown User Activation). The definition only names the type: these are the
+    fields Iterable's SDKs send when such a session starts (anonSessionContext times in epoch milliseconds)."""
+    first = epoch_ms(EXPORT_START) + h % (86_400_000 * 300)
+    record["deviceInfo"] = _device(h)
+    record["anonSessionContext"] = {
+        "totalAnonSessionCount": 1 + h % 9,
+        "firstAnonSession": first,
+        "lastAnonSession": first + (h >> 20) % 86_400_000,
+        "matchedCriteriaId": 100 + h % 4,
+        "lastPage": f"/products/sku-{h % 97}",
+    }
+
+
 def _attribution(record: dict, h: int, index: int, ds: Dataset) -> None:
     """A purchase or custom event tracked from a message's link carries the message's attribution; others none."""
     if h % 3:
@@ -567,6 +628,7 @@ _FAMILY_FIELDS = {
     "journey_exit": _journey_exit,
     "purchase": _purchase,
     "custom_event": _custom_event,
+    "unknown_session": _unknown_session,
 }
 
 
@@ -586,6 +648,9 @@ class Dataset:
     campaigns: the number of campaigns (default 12 x scale).
     template_times: how templates carry createdAt/updatedAt: "date-time" (ISO-8601 strings, Iterable's API
       definition) or "epoch_ms" (what real accounts send).
+    template_count: None => a few templates per template type and medium (the small data set); a number => an
+      account's history of that many templates, spread evenly over the four template types and five media
+      (embedded ones included), without random draws (fast at 10,000).
     """
 
     def __init__(
@@ -599,6 +664,7 @@ class Dataset:
         template_times: str = "date-time",
         active_campaigns: int = 200,
         campaign_id_digits: int | None = None,
+        template_count: int | None = None,
     ) -> None:
         if project_type not in PROJECT_TYPES:
             raise ValueError(f"project_type must be one of {PROJECT_TYPES}, got {project_type!r}")
@@ -614,12 +680,21 @@ class Dataset:
         self.message_types = self._make_message_types(rng)
         self.lists = self._make_lists(rng, 4 * factor)
         self.templates = self._make_templates(rng, factor)
+        # Embedded templates: listed with messageMedium=Embedded (or no medium); built after the campaigns, which
+        # pick their templates from the four media of `templates`, so that campaigns and events stay as they were.
+        self.embedded_templates: list[dict[str, Any]] = []
+        if template_count is not None:
+            self.templates, self.embedded_templates = self._make_template_history(template_count)
         self._campaign_id_base = 10 ** (campaign_id_digits - 1) if campaign_id_digits else 500001
         if campaigns is None:
             self.campaigns = self._make_campaigns(rng, 12 * factor)
         else:
             self.campaigns = self._make_campaign_history(campaigns, active_campaigns)
         self._campaign_index = {campaign["id"]: i for i, campaign in enumerate(self.campaigns)}
+        if template_count is None:
+            self.embedded_templates = self._make_embedded_templates(factor)
+        self._template_index = {t["templateId"]: t for t in (*self.templates, *self.embedded_templates)}
+        self._template_revisions: dict[int, int] = {}
         self.journeys = self._make_journeys(rng, 60 * factor)
         self.snippets = self._make_snippets(rng, 3 * factor)
         self.webhooks = self._make_webhooks()
@@ -635,6 +710,9 @@ class Dataset:
             data_type: EventTable(self, data_type, self._event_count(data_type, events_per_type, factor))
             for data_type in DATA_TYPES
         }
+        # The forget list and the catalogs' field types: built without the rng, so everything above stays as it was.
+        self.forgotten_emails, self.forgotten_user_ids = self._make_forgotten(factor)
+        self.catalog_field_mappings = self._make_catalog_field_mappings()
 
     EXPORT_START = EXPORT_START
     EXPORT_END = EXPORT_END
@@ -652,6 +730,46 @@ class Dataset:
             else:
                 ids.append(user.get("email") or user["userId"])
         return ids
+
+    # ------------------------------------------------------------------ template content (templates/{medium}/get)
+    def template(self, template_id: int) -> dict[str, Any] | None:
+        """A template of any medium (embedded included) by id, as stored (with templateType and messageMedium)."""
+        return self._template_index.get(template_id)
+
+    def template_content(self, template_id: int, locale: str | None) -> dict[str, Any] | None:
+        """The template's content in `locale` (None: the default locale), or None when it has none there."""
+        template = self._template_index[template_id]
+        return template_content.content(template, locale, self._template_revisions.get(template_id, 0))
+
+    def edit_template(self, template_id: int, updated_at: datetime) -> None:
+        """An edit in Iterable's editor: the content changes and `updatedAt` moves to `updated_at`."""
+        template = self._template_index[template_id]
+        template["updatedAt"] = iso_time(updated_at) if self.template_times == "date-time" else epoch_ms(updated_at)
+        self._template_revisions[template_id] = self._template_revisions.get(template_id, 0) + 1
+
+    def templates_with_content(self, medium: str) -> list[dict[str, Any]]:
+        """The templates of `medium` whose content exists in the default locale: one record each in its stream."""
+        return [
+            t
+            for t in (*self.templates, *self.embedded_templates)
+            if t["messageMedium"] == medium and template_content.has_default_content(t["templateId"])
+        ]
+
+    # ------------------------------------------------------------------ campaign state changes (no updatedAt move)
+    def advance_campaign(self, campaign_id: int) -> str:
+        """Move a campaign one step along Scheduled → Running → Finished (Draft → Ready → Scheduled, Starting →
+        Running, Recalling → Recalled) the way Iterable's scheduler does: `updatedAt` stays as it was, `startAt` is
+        set when it starts running, `endedAt` when it finishes. Returns the new state."""
+        campaign = self.campaigns[self._campaign_index[campaign_id]]
+        state = _NEXT_CAMPAIGN_STATE.get(campaign["campaignState"])
+        if state is None:
+            raise ValueError(f"campaign {campaign_id} is {campaign['campaignState']}: it does not change on its own")
+        campaign["campaignState"] = state
+        if state == "Running" and campaign["startAt"] is None:
+            campaign["startAt"] = campaign["updatedAt"]
+        if state in ("Finished", "Recalled"):
+            campaign["endedAt"] = (campaign["startAt"] or campaign["updatedAt"]) + 2 * 3600 * 1000
+        return state
 
     def user_updated_at(self, user: Mapping[str, Any]) -> datetime:
         return datetime.strptime(user["profileUpdatedAt"], "%Y-%m-%d %H:%M:%S +00:00").replace(tzinfo=timezone.utc)
@@ -722,23 +840,56 @@ class Dataset:
                     updated = created + timedelta(
                         days=rng.randint(0, 60), seconds=rng.randint(1, 999), milliseconds=next_id % 7 * 125
                     )
-                    wire_time = iso_time if self.template_times == "date-time" else epoch_ms
-                    templates.append(
-                        {
-                            "templateId": next_id,
-                            "name": f"{template_type} {medium} #{next_id}",
-                            "createdAt": wire_time(created),
-                            "updatedAt": wire_time(updated),
-                            "creatorUserId": "designer@example.com",
-                            "messageTypeId": 2201 + rng.randint(0, 3),
-                            "campaignId": None,
-                            "clientTemplateId": f"client-{next_id}" if next_id % 2 else None,
-                            "templateType": template_type,
-                            "messageMedium": medium,
-                        }
-                    )
+                    template = self._template(next_id, template_type, medium, created, updated)
+                    template["messageTypeId"] = 2201 + rng.randint(0, 3)
+                    templates.append(template)
                     next_id += 1
         return templates
+
+    def _template(
+        self, template_id: int, template_type: str, medium: str, created: datetime, updated: datetime
+    ) -> dict[str, Any]:
+        """One template as the list serves it (plus its templateType and messageMedium, which the wire omits)."""
+        wire_time = iso_time if self.template_times == "date-time" else epoch_ms
+        return {
+            "templateId": template_id,
+            "name": f"{template_type} {medium} #{template_id}",
+            "createdAt": wire_time(created),
+            "updatedAt": wire_time(updated),
+            "creatorUserId": "designer@example.com",
+            "messageTypeId": 2201 + template_id % 4,
+            "campaignId": None,
+            "clientTemplateId": f"client-{template_id}" if template_id % 2 else None,
+            "templateType": template_type,
+            "messageMedium": medium,
+        }
+
+    def _make_embedded_templates(self, factor: int) -> list[dict[str, Any]]:
+        """A few embedded templates (Base, Blast, Triggered; no Workflow: an empty page), ids after the others."""
+        next_id = max(t["templateId"] for t in self.templates) + 1
+        templates = []
+        for template_type in ("Base", "Blast", "Triggered"):
+            for _ in range(factor):
+                created = EXPORT_START + timedelta(seconds=_mix(self.seed, next_id) % _SPAN_SECONDS // 2)
+                updated = created + timedelta(days=next_id % 30, seconds=next_id % 997 + 1)
+                templates.append(self._template(next_id, template_type, "Embedded", created, updated))
+                next_id += 1
+        return templates
+
+    def _make_template_history(self, count: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """`count` templates over the year, cycling through the template types and the five media."""
+        media = (*MESSAGE_MEDIUMS, "Embedded")
+        templates: list[dict[str, Any]] = []
+        embedded: list[dict[str, Any]] = []
+        step = (_SPAN_SECONDS - 2 * 86400) / max(count, 1)  # updated up to 2 days after creation, still in 2025
+        for i in range(count):
+            template_type = TEMPLATE_TYPES[i % len(TEMPLATE_TYPES)]
+            medium = media[i // len(TEMPLATE_TYPES) % len(media)]
+            created = EXPORT_START + timedelta(seconds=int(i * step))
+            updated = created + timedelta(hours=1 + i % 48, milliseconds=i % 8 * 125)
+            template = self._template(400001 + i, template_type, medium, created, updated)
+            (embedded if medium == "Embedded" else templates).append(template)
+        return templates, embedded
 
     def _make_campaigns(self, rng: random.Random, count: int) -> list[dict[str, Any]]:
         campaigns = []
@@ -920,6 +1071,32 @@ class Dataset:
             },
         }
 
+    # ------------------------------------------------------------------ GDPR forget list, catalog field types
+    def _make_forgotten(self, factor: int) -> tuple[list[str], list[str]]:
+        """The emails and userIds the project forgot, as the customer's own data spells them (mixed case, stray
+        spaces): Iterable keeps only their hashes (`forget_hash`). Email-based projects forget by email,
+        userId-based ones by userId, hybrid ones by either."""
+        emails = [
+            f"  Former.Customer{i + 1}@Example.COM " if i % 2 else f"former.customer{i + 1}@example.com"
+            for i in range(3 * factor)
+        ]
+        user_ids = [f" Former-User-{i + 1:05d}" if i % 2 else f"former-user-{i + 1:05d}" for i in range(2 * factor)]
+        return (
+            emails if self.project_type != "userId" else [],
+            user_ids if self.project_type != "email" else [],
+        )
+
+    def _make_catalog_field_mappings(self) -> dict[str, dict[str, Any]]:
+        """GET catalogs/{name}/fieldMappings: the types set for some of the fields the catalog's items carry
+        (CATALOG_FIELD_TYPES); the other fields are `undefinedFields`."""
+        mappings = {}
+        for catalog in self.catalogs:
+            name = catalog["name"]
+            defined = CATALOG_FIELD_TYPES.get(name, {})
+            carried = {field for item in self.catalog_items[name] for field in item["value"]}
+            mappings[name] = {"definedMappings": dict(defined), "undefinedFields": sorted(carried - set(defined))}
+        return mappings
+
     # ------------------------------------------------------------------ campaign metrics
     def _skip_former_metric_draws(self, rng: random.Random) -> None:
         """Metrics are now computed per campaign and day (below); the random draws they used to take are still
@@ -1015,11 +1192,95 @@ class Dataset:
             "Total Web Push Send": "0",
         }
 
+    # ------------------------------------------------------------------ experiments
+    def experiments_of(self, campaign_id: int) -> list[dict[str, Any]]:
+        """The email experiments of one campaign (none for an unknown campaign): two in three email campaigns have
+        one (a draft's too, without numbers yet), testing its template (the control) against one variant template,
+        or two when the campaign's index is a multiple of 4."""
+        index = self._campaign_index.get(campaign_id)
+        if index is None:
+            return []
+        campaign = self.campaigns[index]
+        if campaign["messageMedium"] != "Email" or index % 3 == 1:
+            return []
+        created = datetime.fromtimestamp(campaign["createdAt"] / 1000, tz=timezone.utc) + timedelta(hours=5)
+        variants = 3 if index % 4 == 0 else 2
+        return [
+            {
+                "experimentId": 700001 + index,
+                "campaignId": campaign_id,
+                "name": f"{campaign['name']}, {EXPERIMENT_TYPES[index // 3 % 3]} test",
+                "type": EXPERIMENT_TYPES[index // 3 % 3],
+                "creationDate": iterable_time(created),
+                "lastModified": iterable_time(created + timedelta(hours=1, minutes=index % 60)),
+                "templateIds": [campaign["templateId"], *(900001 + index * 10 + k for k in range(1, variants))],
+            }
+        ]
+
+    def experiment_by_id(self, experiment_id: int) -> dict[str, Any] | None:
+        campaign_index = experiment_id - 700001
+        if not 0 <= campaign_index < len(self.campaigns):
+            return None
+        found = self.experiments_of(self.campaigns[campaign_index]["id"])
+        return found[0] if found else None
+
+    @property
+    def experiments(self) -> list[dict[str, Any]]:
+        return [e for campaign in self.campaigns for e in self.experiments_of(campaign["id"])]
+
+    def experiment_metrics_rows(
+        self, experiment: Mapping[str, Any], start: date | None, end: date | None
+    ) -> list[dict[str, str]]:
+        """One CSV row per variant (template) of `experiment`, its counts over the campaign's days in [start, end)
+        (None: unbounded), each the variant's share of the campaign's day; improvement and confidence against the
+        control (the first template), empty on the control's own row."""
+        activity = self.campaign_activity(experiment["campaignId"])
+        totals = []
+        for position, template_id in enumerate(experiment["templateIds"]):
+            counts = dict.fromkeys(("sends", "unique_opens", "clicks", "unsubscribes", "purchases", "revenue_cents"), 0)
+            if activity is not None:
+                day = max(activity[0], start) if start else activity[0]
+                last = min(activity[1], end) if end else activity[1]
+                while day < last:
+                    campaign_day = self.campaign_day_counts(experiment["campaignId"], day)
+                    share = 1 + _mix(self.seed, template_id, day.toordinal()) % 3
+                    for name in counts:
+                        counts[name] += campaign_day[name] * share // (3 * len(experiment["templateIds"]))
+                    day += timedelta(days=1)
+            totals.append((template_id, position, counts))
+        control = totals[0][2]
+        control_rate = control["unique_opens"] / control["sends"] if control["sends"] else 0.0
+        rows = []
+        for template_id, position, counts in totals:
+            rate = counts["unique_opens"] / counts["sends"] if counts["sends"] else 0.0
+            compared = position > 0 and control_rate > 0
+            rows.append(
+                {
+                    "campaignId": str(experiment["campaignId"]),
+                    "experimentId": str(experiment["experimentId"]),
+                    "templateId": str(template_id),
+                    "name": experiment["name"],
+                    "type": experiment["type"],
+                    "creationDate": experiment["creationDate"],
+                    "lastModified": experiment["lastModified"],
+                    "improvement": f"{(rate - control_rate) / control_rate * 100:.2f}" if compared else "",
+                    "confidence": f"{50 + _mix(self.seed, template_id) % 500 / 10:.1f}" if compared else "",
+                    "Total Email Sends": str(counts["sends"]),
+                    "Unique Email Opens (filtered)": str(counts["unique_opens"]),
+                    "Unique Email Clicks": str(counts["clicks"]),
+                    "Total Unsubscribes": str(counts["unsubscribes"]),
+                    "Purchases": str(counts["purchases"]),
+                    "Revenue": f"{counts['revenue_cents'] // 100}.{counts['revenue_cents'] % 100:02d}",
+                }
+            )
+        return rows
+
     def object_counts(self) -> dict[str, int]:
         """Records per REST stream and `users`: one per object, list member, metadata key, user field and user."""
         return {
             "campaigns": len(self.campaigns),
             "campaigns_metrics": len(self.campaign_metrics),
+            "experiments_metrics": sum(len(experiment["templateIds"]) for experiment in self.experiments),
             "channels": len(self.channels),
             "lists": len(self.lists),
             "list_users": sum(len(members) for members in self.list_members.values()),
@@ -1033,6 +1294,23 @@ class Dataset:
             "webhooks": len(self.webhooks),
             "user_fields": len(self.user_fields),
             "users": len(self.users),
+            # template content: one row per template of the medium with content in the default locale
+            **{
+                f"{name}_templates": len(self.templates_with_content(medium))
+                for name, medium in (
+                    ("email", "Email"),
+                    ("push", "Push"),
+                    ("sms", "SMS"),
+                    ("in_app", "InApp"),
+                    ("embedded", "Embedded"),
+                )
+            },
+        } | {
+            # issue 17: the forget list (one row per hash) and the catalogs' fields (defined and undefined)
+            "forgotten_users": len(self.forgotten_emails) + len(self.forgotten_user_ids),
+            "catalog_field_mappings": sum(
+                len(m["definedMappings"]) + len(m["undefinedFields"]) for m in self.catalog_field_mappings.values()
+            ),
         }
 
     @property

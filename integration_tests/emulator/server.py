@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -37,12 +38,14 @@ _URI_TOO_LONG = (
     b"<html><head><title>414 Request-URI Too Large</title></head><body><h1>414 Request-URI Too Large</h1></body></html>"
 )
 
-# Iterable's limits (iterable-api.md), by rate-limit name: (calls, seconds). Enforced per emulator instance.
+# Iterable's limits (iterable-api.md; users/forgotten* from the API definition), by rate-limit name: (calls, seconds).
+# Enforced per emulator instance.
 REAL_RATE_LIMITS: dict[str, tuple[int, float]] = {
     "export": (4, 60),
     "lists_getUsers": (5, 60),
     "campaigns_metrics": (10, 60),
     "users_getFields": (3, 1),
+    "users_forgotten": (3, 1),
     "export_jobs": (1, 1),
     "default": (100, 1),
 }
@@ -78,6 +81,8 @@ def _route(
 ROUTES: tuple[Route, ...] = (
     _route("campaigns", rest.campaigns),
     _route("campaigns/metrics", rest.campaign_metrics, "campaigns_metrics"),
+    # The definition states no rate limit for experiments/metrics: the default one.
+    _route("experiments/metrics", rest.experiment_metrics),
     _route("channels", rest.channels),
     _route("lists", rest.lists),
     _route("lists/getUsers", rest.list_users, "lists_getUsers"),
@@ -86,12 +91,20 @@ ROUTES: tuple[Route, ...] = (
     _route("metadata/{table}", rest.metadata_keys),
     _route("metadata/{table}/{key}", rest.metadata_value),
     _route("templates", rest.templates),
+    _route("templates/email/get", rest.template_content("email")),
+    _route("templates/push/get", rest.template_content("push")),
+    _route("templates/sms/get", rest.template_content("sms")),
+    _route("templates/inapp/get", rest.template_content("inapp")),
+    _route("templates/embedded/get", rest.template_content("embedded")),
     _route("catalogs", rest.catalogs),
     _route("catalogs/{catalog}/items", rest.catalog_items),
+    _route("catalogs/{catalog}/fieldMappings", rest.catalog_field_mappings),
     _route("journeys", rest.journeys),
     _route("snippets", rest.snippets),
     _route("webhooks", rest.webhooks),
     _route("users/getFields", rest.user_fields, "users_getFields"),
+    _route("users/forgotten", rest.forgotten_emails, "users_forgotten"),
+    _route("users/forgottenUserIds", rest.forgotten_user_ids, "users_forgotten"),
     _route("export/data.json", export.export_json, "export", export_endpoint=True),
     _route("export/start", jobs.start_export, "export_jobs", export_endpoint=True, method="POST"),
     _route("export/jobs", jobs.list_jobs, "export_jobs", export_endpoint=True),
@@ -159,14 +172,16 @@ class Emulator:
 
     rate_limits: None => Iterable's real limits (REAL_RATE_LIMITS); a dict overrides some of them by name,
       e.g. {"export": (1000, 60)}; {} disables all. Names: export, lists_getUsers, campaigns_metrics,
-      users_getFields, export_jobs (start, files, cancel and jobs together: 1/s per organization, 429 with
-      Retry-After), default (the limit of every other endpoint, each counted separately).
+      users_getFields, users_forgotten (both forget lists), export_jobs (start, files, cancel and jobs together:
+      1/s per organization, 429 with Retry-After), default (the limit of every other endpoint, each counted separately).
     wrapped_catalog_responses: which catalog endpoints answer in the {msg, code, params} envelope
-      ("catalogs", "catalog_items"); default: catalogs wrapped, items bare.
+      ("catalogs", "catalog_items", "catalog_field_mappings"); default: catalogs wrapped, the others bare.
     export_cache_dir: keep each rendered export body there and replay it for the same query (for benchmarks:
       `warm_export` renders a window ahead, so the read under test is not limited by the emulator's CPU).
     export_jobs: the export-job service's timing and limits (handlers/jobs.py ExportJobSettings); its files are
       served by a second loopback server, the file host (`file_host_url`, log in `file_host_requests`).
+    template_media_in_definition_only: GET templates refuses (400) a messageMedium outside the API definition's
+      enum, `Embedded` included, instead of listing embedded templates for it.
     """
 
     PROJECT_ID = 8575
@@ -183,6 +198,7 @@ class Emulator:
         clock: Callable[[], float] = time.monotonic,
         export_cache_dir: str | Path | None = None,
         export_jobs: jobs.ExportJobSettings | None = None,
+        template_media_in_definition_only: bool = False,
     ) -> None:
         self.dataset = dataset if dataset is not None else Dataset()
         self.api_key = api_key
@@ -199,6 +215,7 @@ class Emulator:
             wrapped_catalog_responses=frozenset(wrapped_catalog_responses),
             export_cache=export.ExportCache(Path(export_cache_dir)) if export_cache_dir is not None else None,
             export_jobs=self.export_jobs,
+            template_media_in_definition_only=template_media_in_definition_only,
         )
         self.file_host = FileHost(self.export_jobs, (api_key, read_only_key), self._claim_fault)
         self.requests: list[LoggedRequest] = []
@@ -372,7 +389,8 @@ class Emulator:
 
     def control(self, method: str, path: str, body: bytes) -> Response:
         """The loopback control endpoint: POST/DELETE /_emulator/faults, GET /_emulator/requests,
-        GET /_emulator/file-host-requests, GET /_emulator/jobs."""
+        GET /_emulator/file-host-requests, GET /_emulator/jobs, POST /_emulator/campaigns/{id}/advance,
+        POST /_emulator/templates/{id}/edit."""
         if path == "/_emulator/faults" and method == "POST":
             try:
                 fault = self.inject(fault_library.from_spec(json.loads(body or b"{}")))
@@ -397,6 +415,9 @@ class Emulator:
             )
         if path == "/_emulator/jobs" and method == "GET":
             return json_response([dataclasses.asdict(view) for view in self.jobs()])
+        changed = _DATA_CHANGE.match(path)
+        if changed and method == "POST" and f"{changed['kind']}/{changed['verb']}" in _DATA_CHANGES:
+            return self._change_data(f"{changed['kind']}/{changed['verb']}", int(changed["id"]), body)
         if path == "/_emulator/requests" and method == "GET":
             return json_response(
                 [
@@ -405,6 +426,23 @@ class Emulator:
                 ]
             )
         return error_response(404, "NotFound", f"Not found: {method} {path}")
+
+    def _change_data(self, what: str, object_id: int, body: bytes) -> Response:
+        """POST /_emulator/campaigns/{id}/advance (one scheduler step, updatedAt unchanged) and
+        POST /_emulator/templates/{id}/edit with {"updatedAt": "<ISO 8601>"} (an edit in Iterable's editor)."""
+        try:
+            if what == "campaigns/advance":
+                return json_response({"id": object_id, "campaignState": self.dataset.advance_campaign(object_id)})
+            moment = datetime.fromisoformat(json.loads(body or b"{}")["updatedAt"].replace("Z", "+00:00"))
+            self.dataset.edit_template(object_id, moment)
+            return json_response({"templateId": object_id, "updatedAt": moment.isoformat()})
+        except (KeyError, ValueError, TypeError) as error:
+            return error_response(400, "BadParams", f"Cannot apply {what} to {object_id}: {error}")
+
+
+# Between two syncs, a test or a demo changes the data set the way Iterable's scheduler or editor would.
+_DATA_CHANGE = re.compile(r"^/_emulator/(?P<kind>\w+)/(?P<id>\d+)/(?P<verb>\w+)$")
+_DATA_CHANGES = ("campaigns/advance", "templates/edit")
 
 
 def _find_route(method: str, path: str) -> tuple[Route | None, dict[str, str]]:

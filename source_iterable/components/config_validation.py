@@ -1,6 +1,5 @@
 """Validation strategies for the config fields, run by `spec.config_normalization_rules.validations`."""
 
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -11,6 +10,8 @@ from urllib.parse import urlsplit
 from airbyte_cdk.sources.declarative.validators import ValidationStrategy
 
 from source_iterable.config_errors import config_error
+
+from source_iterable.hosts import is_loopback
 
 DATE_FORMS = "a date 2024-01-01 or a UTC date-time 2024-01-01T00:00:00Z"
 _DATE_OR_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z)?$")
@@ -113,12 +114,3 @@ class ApiBaseUrlValidation(ValidationStrategy):
             f"Config field '{self.field_name}' must be an https:// URL, or http:// to a loopback host "
             f"(127.0.0.1, localhost, ::1); got {value!r}."
         )
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -16,7 +16,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 EXCERPT_CHARS = 100
-_MISSING = object()
+MISSING = object()
 
 
 def json_body(response: requests.Response, expected: str) -> Any:
@@ -47,9 +47,12 @@ def unexpected_body(response: requests.Response, what: str, expected: str) -> Ai
 
 
 def where(response: requests.Response) -> str:
-    """`GET /api/campaigns page 2`: the request's path and page (Iterable's `page`, else the first page)."""
+    """`GET /api/campaigns page 2`: the request's path and page (Iterable's `page`, else the first page), or
+    `GET /api/templates/email/get templateId 400001` for a request of one template."""
     parts = urlsplit(response.request.url or "")
     query = parse_qs(parts.query)
+    if "templateId" in query:
+        return f"{response.request.method} {parts.path} templateId {query['templateId'][0]}"
     page = query["page"][0] if "page" in query else "1"
     return f"{response.request.method} {parts.path} page {page}"
 
@@ -59,6 +62,21 @@ def excerpt(content: bytes) -> str:
     text = " ".join(content[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace").split())
     cut = text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
     return repr(filter_secrets(cut))
+
+
+def find_path(body: Any, path: list[str]) -> Any:
+    """The value at `path` (non-empty) in a JSON object, or MISSING. A `**` part matches any depth, so
+    `["**", "catalogNames"]` finds a key in a bare body and in Iterable's `{msg, code, params: {…}}` wrapping alike."""
+    if not isinstance(body, dict):
+        return MISSING
+    if "**" in path:
+        values = dpath.values(body, path)
+        return values[0] if values else MISSING
+    return dpath.get(body, path, default=MISSING)
+
+
+def is_list_of_strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def is_error_envelope(body: Any) -> bool:
@@ -95,7 +113,7 @@ class StrictRecordsExtractor(RecordExtractor):
         if body is None:
             return
         found = self._find(body, path)
-        if found is _MISSING or found is None:
+        if found is MISSING or found is None:
             if is_error_envelope(body):
                 what = error_envelope(body)
             else:
@@ -112,11 +130,6 @@ class StrictRecordsExtractor(RecordExtractor):
             return (
                 body
                 if isinstance(body, list) or (isinstance(body, Mapping) and not is_error_envelope(body))
-                else _MISSING
+                else MISSING
             )
-        if not isinstance(body, dict):
-            return _MISSING
-        if "**" in path:
-            values = dpath.values(body, path)
-            return values[0] if values else _MISSING
-        return dpath.get(body, path, default=_MISSING)
+        return find_path(body, path)

@@ -20,6 +20,8 @@ from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_iterable.request_policy import iterable_error
+
 logger = logging.getLogger("airbyte")
 
 # The CDK's HttpClient tries a request 1 + max_retries times; None means its default of 5 retries.
@@ -177,14 +179,9 @@ def request_name(request: requests.Request | requests.PreparedRequest) -> str:
 def unexpected_answer(response: requests.Response) -> str:
     """An answer with a status no response filter words: the request, the status and Iterable's error, if any,
     else the kind of body (never the body: it may be a whole HTML page)."""
-    try:
-        body = response.json()
-    except requests.exceptions.JSONDecodeError:
-        body = None
-    if isinstance(body, dict) and (body.get("code") or body.get("msg")):
-        detail = f"{body.get('code')}: {str(body.get('msg'))[:200]}"
-    else:
-        detail = f"not Iterable's JSON error, Content-Type: {response.headers.get('Content-Type') or 'none'}"
+    detail = iterable_error(response.content) or (
+        f"not Iterable's JSON error, Content-Type: {response.headers.get('Content-Type') or 'none'}"
+    )
     return f"Iterable answered {request_name(response.request)} with HTTP {response.status_code} ({detail})"
 
 

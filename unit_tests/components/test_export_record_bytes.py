@@ -14,9 +14,9 @@ from airbyte_cdk.models import Type
 
 from source_iterable.components.event_id import EventIdAdder
 from source_iterable.components.json_fields import JsonStringFieldParser
-from source_iterable.components.jsonl import StrictJsonlDecoder
 from source_iterable.components.timestamps import TimestampNormalizer
-from source_iterable.record_batch import RecordBatch
+from source_iterable.export.batching import RecordBatch
+from source_iterable.export.jsonl import StrictJsonlDecoder
 from source_iterable.run import batch_lines
 
 RICH_LINE = (

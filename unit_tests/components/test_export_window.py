@@ -14,9 +14,9 @@ from airbyte_cdk.sources.declarative.requesters.http_requester import HttpReques
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_iterable.components.export_window import ExportWindowRetriever
-from source_iterable.components.jsonl import StrictJsonlDecoder
-from source_iterable.components.throttle import ExportThrottle
-from unit_tests.components.test_throttle import FakeTime
+from source_iterable.export.jsonl import StrictJsonlDecoder
+from source_iterable.export.pacing import ExportThrottle
+from unit_tests.export.test_pacing import FakeTime
 
 URL = "https://api.iterable.com/api/export/data.json"
 
@@ -296,7 +296,7 @@ class ClosingCursorSpy(CursorSpy):
 
 
 def test_given_windows_done_out_of_order_then_only_the_contiguous_prefix_is_checkpointed() -> None:
-    from source_iterable.components.export_data_json import WindowDone
+    from source_iterable.export.reading import WindowDone
 
     cursor = ClosingCursorSpy()
     retriever = a_retriever("emailSend", ExportThrottle(limit=100), cursor)  # type: ignore[arg-type]
@@ -310,7 +310,7 @@ def test_given_windows_done_out_of_order_then_only_the_contiguous_prefix_is_chec
         WindowDone((day(10), day(20))),
         WindowDone((day(20), day(31))),  # the range's end: completed as the slice's own
     ]
-    retriever.range_reader_for = lambda window: ScriptedReader(script)  # type: ignore[method-assign]
+    retriever.orchestrator = lambda: ScriptedReader(script)  # type: ignore[method-assign,assignment,return-value]
     records = list(retriever.read_records({}, a_slice("2025-01-01T00:00:00Z", "2025-01-30T23:59:59Z")))
     assert [record.data["messageId"] for record in records] == ["a", "b", "c"]
     assert cursor.closed == [

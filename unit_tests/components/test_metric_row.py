@@ -52,7 +52,7 @@ def test_given_csv_row_when_transformed_then_renamed_and_typed_in_place() -> Non
         "Average Order Value": "19.5",
     }
 
-    MetricRowTyping(parameters={}).transform(record)
+    MetricRowTyping({}).transform(record)
 
     assert record == {
         "id": 5,
@@ -65,7 +65,7 @@ def test_given_csv_row_when_transformed_then_renamed_and_typed_in_place() -> Non
 def test_given_text_cells_when_transformed_then_null_and_their_text_kept_in_non_numeric_cells() -> None:
     record = {"id": "5", "Average Order Value": "N/A", "Revenue": "nan", "Purchases": "3"}
 
-    MetricRowTyping(parameters={}).transform(record)
+    MetricRowTyping({}).transform(record)
 
     assert record == {
         "id": 5,
@@ -83,7 +83,7 @@ def test_given_integer_column_when_cell_is_fractional_then_null_with_text_and_wh
         "revenue": {"type": ["number", "null"]},
     }
     record = {"id": "5", "Purchases": "2.5", "Total Email Sends": "1e3", "Revenue": "4.0"}
-    typing = MetricRowTyping(parameters={}, columns={**columns, "total_email_sends": {"type": ["integer", "null"]}})
+    typing = MetricRowTyping({**columns, "total_email_sends": {"type": ["integer", "null"]}})
 
     typing.transform(record)
 
@@ -95,3 +95,34 @@ def test_given_integer_column_when_cell_is_fractional_then_null_with_text_and_wh
         "_non_numeric_cells": {"purchases": "2.5"},
     }
     assert type(record["total_email_sends"]) is int
+
+
+def test_given_cells_beyond_the_header_then_kept_in_order_in_extra_cells() -> None:
+    record: dict[Any, Any] = {"id": "5", "Purchases": "3", None: ["surplus", "", "7"]}
+
+    MetricRowTyping({}).transform(record)
+
+    assert record == {"id": 5, "purchases": 3, "_extra_cells": ["surplus", "", "7"]}
+
+
+def test_given_columns_declared_text_then_their_cells_stay_text_and_empty_is_null() -> None:
+    columns = {"name": {"type": ["string", "null"]}, "type": {"type": ["string", "null"]}}
+    record = {"name": "2024", "type": "", "Total Email Sends": "4"}
+
+    MetricRowTyping(columns).transform(record)
+
+    assert record == {"name": "2024", "type": None, "total_email_sends": 4}
+
+
+@pytest.mark.parametrize(
+    "column, name",
+    [
+        ("experimentId", "experiment_id"),
+        ("creationDate", "creation_date"),
+        ("Experiment Id", "experiment_id"),
+        ("Total SMS Sent", "total_sms_sent"),
+        ("Purchases / M (Email)", "purchases_m_email"),
+    ],
+)
+def test_column_snake_case_with_camel_case_words(column: str, name: str) -> None:
+    assert snake_case(column, camel_case=True) == name

@@ -13,6 +13,7 @@ import requests_mock
 from unit_tests.mock_server.config import API_KEY, US_BASE
 
 EXPORT_URL = f"{US_BASE}/api/export/data.json"
+CHANNELS_URL = f"{US_BASE}/api/channels"
 GET_FIELDS_URL = f"{US_BASE}/api/users/getFields"
 Window = tuple[str, str, str]  # (dataTypeName, startDateTime, endDateTime) exactly as sent
 
@@ -92,6 +93,8 @@ class ExportApi:
         self.mocker = mocker  # a test may register other answers on it: the last registration wins
         mocker.get(EXPORT_URL, body=self._export)
         mocker.get(GET_FIELDS_URL, json=lambda request, context: {"fields": self.user_fields})
+        # The key check the export streams make when the export API refuses the key: the key reads the REST API.
+        mocker.get(CHANNELS_URL, json={"channels": []})
         return self
 
     def add(self, data_type: str, *records: dict[str, Any]) -> "ExportApi":

@@ -134,6 +134,20 @@ def a_template(template_id: int, updated_at: int = 1_704_067_200_000) -> dict[st
     }
 
 
+def an_email_template(template_id: int, subject: str = "Spring sale") -> dict[str, Any]:
+    """A templates/email/get body (ApiEmailTemplateModel), its metadata's times in epoch ms as accounts send them."""
+    return {
+        "templateId": template_id,
+        "name": f"Template {template_id}",
+        "subject": subject,
+        "fromName": "Shop",
+        "fromEmail": "news@example.com",
+        "html": f"<p>{subject}</p>",
+        "plainText": subject,
+        "metadata": {"templateId": template_id, "createdAt": 1_700_000_000_000, "updatedAt": 1_704_067_200_000},
+    }
+
+
 def a_catalog(name: str) -> dict[str, Any]:
     return {"name": name}
 
@@ -178,3 +192,17 @@ def a_webhook(webhook_id: int) -> dict[str, Any]:
 
 def a_metadata_key(table: str, key: str) -> dict[str, Any]:
     return {"key": key, "table": table, "size": 10, "lastModified": 1_704_067_200_000}
+
+
+def a_dated_campaign(
+    campaign_id: int, state: str, created: str, started: str | None = None, ended: str | None = None
+) -> dict[str, Any]:
+    """A campaign whose dates are given as RFC 3339 strings (as REST timestamps may soon arrive)."""
+    return {
+        **a_campaign(campaign_id),
+        "campaignState": state,
+        "createdAt": created,
+        "updatedAt": ended or created,
+        "startAt": started,
+        "endedAt": ended,
+    }

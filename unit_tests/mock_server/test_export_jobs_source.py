@@ -9,7 +9,7 @@ import pytest
 import requests_mock
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from unit_tests.components.job_api import FakeClock, FakeJobApi, Step
+from unit_tests.export.job_api import FakeClock, FakeJobApi, Step
 from unit_tests.mock_server.export_api import ExportApi, an_event
 from unit_tests.mock_server.test_exports import export_config, states, sync
 

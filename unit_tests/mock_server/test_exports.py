@@ -24,6 +24,7 @@ from freezegun import freeze_time
 from source_iterable.source import SourceIterable, load_manifest
 from unit_tests.mock_server.config import a_config
 from unit_tests.mock_server.export_api import (
+    CHANNELS_URL,
     EXPORT_URL,
     GET_FIELDS_URL,
     ExportApi,
@@ -263,6 +264,7 @@ STREAM_DATA_TYPES = [
     ("journey_exit", "journeyExit"),
     ("purchase", "purchase"),
     ("custom_event", "customEvent"),
+    ("unknown_session", "unknownSession"),
 ]
 
 
@@ -470,7 +472,7 @@ class TestErrors:
         assert api.requests == [("emailSend", "2025-01-01 00:00:00", "2025-01-31 00:00:00")] * 2
         assert message_ids(output) == ["m-1"]
 
-    def test_given_429_keeps_coming_then_the_sync_fails_after_ten_retries(self, api: ExportApi) -> None:
+    def test_given_429_keeps_coming_then_the_sync_fails_after_five_retries(self, api: ExportApi) -> None:
         api.fail(
             Fault(
                 any_window,
@@ -481,9 +483,9 @@ class TestErrors:
             )
         )
         output = sync(["email_send"], export_config(end_date="2025-01-31T00:00:00Z"), fails=True)
-        assert len(api.requests) == 11
+        assert len(api.requests) == 6
         assert first_error(output).message == (
-            "Iterable kept answering 429 (rate limit) to the export of email_send 11 times in a row: "
+            "Iterable kept answering 429 (rate limit) to the export of email_send 6 times in a row: "
             "RateLimitExceeded: Exceeded rate limit. Another client may be using the same project's export API; "
             "lower export_requests_per_minute or retry later."
         )
@@ -534,6 +536,59 @@ class TestErrors:
             "use the export API; read-only and client-side (Mobile, JavaScript) keys cannot. Create a Server-side "
             "key under Integrations → API Keys."
         )
+
+    def test_given_a_revoked_key_then_the_export_stream_says_the_key_is_refused_everywhere(
+        self, api: ExportApi
+    ) -> None:
+        api.fail(
+            Fault(any_window, times=1, status=401, body='{"msg":"Invalid API key","code":"BadApiKey","params":null}')
+        )
+        assert api.mocker is not None
+        api.mocker.get(
+            CHANNELS_URL, status_code=401, json={"msg": "Invalid API key", "code": "BadApiKey", "params": None}
+        )
+        output = sync(["email_send"], export_config(end_date="2025-01-31T00:00:00Z"), fails=True)
+        error = first_error(output)
+        assert error.failure_type.value == "config_error"
+        assert error.message == (
+            "Iterable rejects the API key (config field api_key) on every endpoint, even "
+            "https://api.iterable.com/api/channels, which any key of the project can read (BadApiKey: Invalid API "
+            "key). The key is wrong, was revoked or rotated, or belongs to a project in the other data center: this "
+            "connection uses the US data center."
+        )
+
+
+class TestCustomEventNames:
+    def given_custom_events(self, api: ExportApi) -> None:
+        api.add(
+            "customEvent",
+            an_event("2025-01-02T00:00:00Z", 1, eventName="app_opened"),
+            an_event("2025-01-03T00:00:00Z", 2, eventName="cart_viewed"),
+            an_event("2025-01-04T00:00:00Z", 3, eventName="purchase_started"),
+        )
+
+    def test_given_custom_event_names_then_only_those_events_are_emitted_from_the_same_request(
+        self, api: ExportApi
+    ) -> None:
+        self.given_custom_events(api)
+        config = export_config(window_days=90, custom_event_names=["purchase_started", "app_opened"])
+        output = sync(["custom_event"], config)
+        assert [record.record.data["eventName"] for record in output.records] == ["purchase_started", "app_opened"]
+        assert api.requests == [("customEvent", "2025-01-01 00:00:00", "2025-03-01 00:00:00")]
+        assert states(output, "custom_event")[-1] == {"createdAt": "2025-03-01T00:00:00Z"}
+
+    @pytest.mark.parametrize("names", [None, []], ids=["unset", "empty"])
+    def test_given_no_custom_event_names_then_every_custom_event_is_emitted(
+        self, api: ExportApi, names: list[str] | None
+    ) -> None:
+        self.given_custom_events(api)
+        config = export_config() if names is None else export_config(custom_event_names=names)
+        output = sync(["custom_event"], config)
+        assert sorted(record.record.data["eventName"] for record in output.records) == [
+            "app_opened",
+            "cart_viewed",
+            "purchase_started",
+        ]
 
 
 def export_stream(name: str, config: Mapping[str, Any], state: list[AirbyteStateMessage] | None = None) -> Any:

@@ -164,3 +164,89 @@ def test_given_a_long_body_when_it_fails_then_the_excerpt_is_cut_at_100_characte
 
     excerpt: Any = repr(long_html[:100] + "…")
     assert f"(text/html): {excerpt}, instead of" in output.errors[0].trace.error.message
+
+
+# Issue 17: the forget list and the catalogs' field mappings refuse the same bad bodies, naming their endpoint.
+NEW_ENDPOINT_BAD_BODIES = [
+    pytest.param(
+        HttpResponse("<html><body>Service Unavailable</body></html>", 200, {"Content-Type": "text/html"}),
+        "a body that is not valid JSON (text/html): '<html><body>Service Unavailable</body></html>'",
+        id="html",
+    ),
+    pytest.param(HttpResponse("", 200), "an empty body", id="empty"),
+    pytest.param(
+        json_response({"msg": "An error occurred. Please try again later.", "code": "GenericError", "params": None}),
+        "Iterable's error GenericError: 'An error occurred. Please try again later.'",
+        id="error-envelope",
+    ),
+    pytest.param(
+        json_response({"catalogNames": []}), """JSON without it: '{"catalogNames": []}'""", id="no-records-key"
+    ),
+]
+
+
+def _one_catalog(http_mocker: HttpMocker) -> None:
+    http_mocker.get(a_paged_request("catalogs").build(), records_response("catalogNames", [{"name": "shoes"}]))
+
+
+@pytest.mark.parametrize("body, what", NEW_ENDPOINT_BAD_BODIES)
+def test_given_a_bad_body_on_users_forgotten_when_read_then_forgotten_users_fails_naming_the_endpoint(
+    http_mocker: HttpMocker, body: HttpResponse, what: str
+) -> None:
+    http_mocker.get(a_request("users/forgotten").build(), body)
+
+    output = read_stream("forgotten_users", a_config().build(), expect_failure=True)
+
+    assert records_of(output) == []
+    assert output.errors[0].trace.error.message == (
+        f"Iterable answered GET /api/users/forgotten page 1 with HTTP 200 and {what}, instead of JSON with "
+        f"'hashedEmails' or 'hashedUserIds'. {STOPS}"
+    )
+    assert output.get_stream_statuses("forgotten_users")[-1] == AirbyteStreamStatus.INCOMPLETE
+
+
+def test_given_a_forget_list_with_a_non_string_hash_when_read_then_forgotten_users_fails_naming_the_endpoint(
+    http_mocker: HttpMocker,
+) -> None:
+    http_mocker.get(a_request("users/forgottenUserIds").build(), json_response({"hashedUserIds": ["ab", 7]}))
+
+    output = read_stream("forgotten_users", a_config().with_project_type("userId").build(), expect_failure=True)
+
+    assert output.errors[0].trace.error.message == (
+        "Iterable answered GET /api/users/forgottenUserIds page 1 with HTTP 200 and JSON whose list is not a list of "
+        """strings: '{"hashedUserIds": ["ab", 7]}', instead of JSON with 'hashedEmails' or 'hashedUserIds'. """ + STOPS
+    )
+
+
+@pytest.mark.parametrize("body, what", NEW_ENDPOINT_BAD_BODIES)
+def test_given_a_bad_body_on_a_catalogs_field_mappings_when_read_then_catalog_field_mappings_fails_naming_it(
+    http_mocker: HttpMocker, body: HttpResponse, what: str
+) -> None:
+    _one_catalog(http_mocker)
+    http_mocker.get(a_request("catalogs/shoes/fieldMappings").build(), body)
+
+    output = read_stream("catalog_field_mappings", a_config().build(), expect_failure=True)
+
+    assert records_of(output) == []
+    assert output.errors[0].trace.error.message == (
+        f"Iterable answered GET /api/catalogs/shoes/fieldMappings page 1 with HTTP 200 and {what}, instead of JSON "
+        f"with 'definedMappings' and 'undefinedFields'. {STOPS}"
+    )
+    assert output.get_stream_statuses("catalog_field_mappings")[-1] == AirbyteStreamStatus.INCOMPLETE
+
+
+def test_given_field_mappings_without_undefined_fields_when_read_then_catalog_field_mappings_fails(
+    http_mocker: HttpMocker,
+) -> None:
+    _one_catalog(http_mocker)
+    http_mocker.get(
+        a_request("catalogs/shoes/fieldMappings").build(), json_response({"definedMappings": {"size": "long"}})
+    )
+
+    output = read_stream("catalog_field_mappings", a_config().build(), expect_failure=True)
+
+    assert output.errors[0].trace.error.message == (
+        "Iterable answered GET /api/catalogs/shoes/fieldMappings page 1 with HTTP 200 and JSON without it: "
+        """'{"definedMappings": {"size": "long"}}', instead of JSON with 'definedMappings' and 'undefinedFields'. """
+        + STOPS
+    )

@@ -17,6 +17,7 @@ import requests
 import requests_mock
 from airbyte_cdk.models import AirbyteStreamStatus
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from freezegun import freeze_time
 
 from unit_tests.mock_server.config import a_config
 from unit_tests.mock_server.helpers import emitted, read_stream, records_of, warnings_of
@@ -50,6 +51,9 @@ from unit_tests.network_errors import (
     unresolved,
     untrusted_certificate,
 )
+
+# The clock of the tests whose records carry campaigns_metrics' synced_at (the moment of the read).
+NOW = "2024-06-02T00:00:00Z"
 
 
 @dataclass
@@ -94,7 +98,7 @@ ENDPOINTS = {
     "campaigns_metrics": Endpoint(
         a_request("campaigns/metrics").with_param("campaignId", [1]).with_param("startDateTime", "2024-01-01").build(),
         csv_response(["id", "Revenue"], [[1, 2]]),
-        [{"id": 1, "revenue": 2}],
+        [{"id": 1, "revenue": 2, "synced_at": NOW}],
         _other_request(
             a_paged_request("campaigns", sort="id").build(),
             records_response("campaigns", [a_campaign(1)]),
@@ -167,6 +171,20 @@ ENDPOINTS = {
         json_response({"fields": {"email": "string"}}),
         [{"name": "email", "type": "string"}],
     ),
+    "forgotten_users": Endpoint(
+        a_request("users/forgotten").build(),
+        json_response({"hashedEmails": ["ab" * 32]}),
+        [{"hash": "ab" * 32, "hashedField": "email"}],
+    ),
+    "catalog_field_mappings": Endpoint(
+        a_request("catalogs/shoes/fieldMappings").build(),
+        json_response({"definedMappings": {"size": "long"}, "undefinedFields": []}),
+        [{"fieldName": "size", "fieldType": "long", "catalogName": "shoes", "defined": True}],
+        _other_request(
+            a_paged_request("catalogs").build(),
+            records_response("catalogNames", [a_catalog("shoes")]),
+        ),
+    ),
 }
 STREAMS = [pytest.param(name, id=name) for name in ENDPOINTS]
 # Every key of a project may list channels: a refusal there is a bad key, never a skipped stream.
@@ -224,6 +242,7 @@ def test_given_key_rejected_on_channels_when_read_then_sync_fails_with_the_key_m
     )
 
 
+@freeze_time(NOW)
 @pytest.mark.parametrize("stream", STREAMS)
 def test_given_429_with_retry_after_then_success_when_read_then_waits_retry_after_and_emits_records(
     http_mocker: HttpMocker, retry_waits: list[float], stream: str
@@ -238,6 +257,7 @@ def test_given_429_with_retry_after_then_success_when_read_then_waits_retry_afte
     assert retry_waits == [4.0]
 
 
+@freeze_time(NOW)
 @pytest.mark.parametrize("stream", STREAMS)
 def test_given_500_then_success_when_read_then_retried_after_backoff_and_emits_records(
     http_mocker: HttpMocker, retry_waits: list[float], stream: str
@@ -264,7 +284,7 @@ def test_given_persistent_500_when_read_then_six_attempts_then_error_naming_endp
 
     path = path_of(endpoint.request)
     assert records_of(output) == []
-    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 33.0]
+    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 31.0]
     assert output.errors[0].trace.error.message == (
         f"Iterable failed on https://api.iterable.com{path} (GenericError): An error occurred. Please try again "
         "later. If problem persists, please contact your CSM. HTTP 500 on all 6 attempts; Iterable may be having an "

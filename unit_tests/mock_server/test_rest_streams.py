@@ -13,6 +13,7 @@ import pytest
 from airbyte_cdk.models import AirbyteStreamStatus, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 from airbyte_cdk.test.state_builder import StateBuilder
+from freezegun import freeze_time
 
 from unit_tests.mock_server.config import a_config
 from unit_tests.mock_server.helpers import emitted, read_stream, records_of, warnings_of
@@ -22,6 +23,7 @@ from unit_tests.mock_server.response_builder import (
     a_catalog,
     a_catalog_item,
     a_channel,
+    a_dated_campaign,
     a_journey,
     a_list,
     a_message_type,
@@ -177,9 +179,10 @@ class TestJourneys:
 
 
 class TestCampaignsIncremental:
-    """campaigns, incremental on updatedAt (epoch ms): every page is read, records not after the state dropped."""
+    """campaigns, incremental on updatedAt (epoch ms): every page is read, records not after the state dropped
+    unless their campaign was open when last emitted (`open_campaign_ids`, test_campaign_states.py)."""
 
-    def test_given_an_epoch_ms_state_of_0_1_0_when_read_then_only_newer_campaigns_and_state_in_rfc3339(
+    def test_given_an_epoch_ms_state_of_0_1_0_when_read_then_every_campaign_once_and_state_in_rfc3339(
         self, http_mocker: HttpMocker
     ) -> None:
         http_mocker.get(
@@ -197,8 +200,12 @@ class TestCampaignsIncremental:
 
         output = read_stream("campaigns", a_config().build(), SyncMode.incremental, state)
 
-        assert [record["id"] for record in records_of(output)] == [2, 3]
-        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "2024-01-23T08:53:20.000Z"}
+        # 0.1.0 did not record which campaigns were open when emitted: every one is emitted once more.
+        assert [record["id"] for record in records_of(output)] == [1, 2, 3]
+        assert output.most_recent_state.stream_state.__dict__ == {
+            "updatedAt": "2024-01-23T08:53:20.000Z",
+            "open_campaign_ids": [],
+        }
 
     def test_given_no_state_when_read_then_campaigns_older_than_start_date_are_kept(
         self, http_mocker: HttpMocker
@@ -215,7 +222,10 @@ class TestCampaignsIncremental:
         )
 
         assert [record["id"] for record in records_of(output)] == [1]
-        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "2017-07-14T02:40:00.000Z"}
+        assert output.most_recent_state.stream_state.__dict__ == {
+            "updatedAt": "2017-07-14T02:40:00.000Z",
+            "open_campaign_ids": [],
+        }
 
     def test_given_an_rfc3339_state_when_read_then_campaigns_up_to_that_instant_are_dropped_to_the_millisecond(
         self, http_mocker: HttpMocker
@@ -231,7 +241,11 @@ class TestCampaignsIncremental:
                 ],
             ),
         )
-        state = StateBuilder().with_stream_state("campaigns", {"updatedAt": "2024-01-23T08:53:20.123Z"}).build()
+        state = (
+            StateBuilder()
+            .with_stream_state("campaigns", {"updatedAt": "2024-01-23T08:53:20.123Z", "open_campaign_ids": []})
+            .build()
+        )
 
         output = read_stream("campaigns", a_config().build(), SyncMode.incremental, state)
 
@@ -239,7 +253,10 @@ class TestCampaignsIncremental:
             (2, "2024-01-23T08:53:20.124Z"),
             (3, "2024-01-23T08:53:20.123Z"),
         ]
-        assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "2024-01-23T08:53:20.124Z"}
+        assert output.most_recent_state.stream_state.__dict__ == {
+            "updatedAt": "2024-01-23T08:53:20.124Z",
+            "open_campaign_ids": [],
+        }
 
 
 class TestTimestampForms:
@@ -603,20 +620,6 @@ class TestMetadata:
         ]
 
 
-def a_dated_campaign(
-    campaign_id: int, state: str, created: str, started: str | None = None, ended: str | None = None
-) -> dict[str, Any]:
-    """A campaign whose dates are given as RFC 3339 strings (as REST timestamps may soon arrive)."""
-    return {
-        **a_campaign(campaign_id),
-        "campaignState": state,
-        "createdAt": created,
-        "updatedAt": ended or created,
-        "startAt": started,
-        "endedAt": ended,
-    }
-
-
 METRIC_HEADER = ["id", "Total Email Sends"]
 
 
@@ -645,6 +648,7 @@ class TestCampaignsMetrics:
 
         assert [record["id"] for record in records_of(output)] == ids
 
+    @freeze_time("2024-06-02T03:04:05Z")
     def test_given_csv_cells_when_read_then_numbers_typed_and_text_cells_null_with_their_text_kept(
         self, http_mocker: HttpMocker
     ) -> None:
@@ -679,9 +683,11 @@ class TestCampaignsMetrics:
                 "total_email_sends": 120,
                 "revenue": 19.5,
                 "_non_numeric_cells": {"purchases_m_email": "N/A", "average_order_value": "nan", "purchases": "2.5"},
+                "synced_at": "2024-06-02T03:04:05Z",
             }
         ]
 
+    @freeze_time("2024-07-01T00:00:00Z")
     def test_given_end_date_when_read_then_metrics_are_asked_for_start_to_end_dates(
         self, http_mocker: HttpMocker
     ) -> None:
@@ -703,7 +709,7 @@ class TestCampaignsMetrics:
             a_config().with_end_date("2024-06-30T12:00:00Z").build(),
         )
 
-        assert records_of(output) == [{"id": 5, "revenue": 1}]
+        assert records_of(output) == [{"id": 5, "revenue": 1, "synced_at": "2024-07-01T00:00:00Z"}]
 
     def test_given_state_when_incremental_then_only_running_recently_ended_and_new_campaigns_and_state_is_the_sync_time(
         self, http_mocker: HttpMocker

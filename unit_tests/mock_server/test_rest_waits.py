@@ -1,22 +1,23 @@
 """Issue 12 §4 (REST): every wait has an upper bound.
 
-`Retry-After` is obeyed up to 300 s (a WARNING says when it is cut), and nonsense (inf, nan, negative, garbage,
-a past HTTP-date) falls back to the exponential backoff (2 s, + the CDK's 1 s). Waits are recorded, not slept
-(`retry_waits`). A server that accepts and never answers, or stops in the middle of an answer, times out (bounds
-made small through the manifest) and the stream fails with a message after its retries, in seconds; a single stall
-is retried and recovers.
+`Retry-After` is obeyed up to 60 s (a WARNING says when it is cut), and a 429 without a usable one (inf, nan,
+negative, garbage, a past HTTP-date) waits the same 60 s, a per-minute limit's window (+ the CDK's 1 s), as on every
+path (request_policy.py). Waits are recorded, not slept (`retry_waits`). A server that accepts and never answers, or
+stops in the middle of an answer, times out (bounds made small through the manifest) and the stream fails with a
+message after its retries, in seconds; a single stall is retried and recovers.
 """
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
 import pytest
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
-from source_iterable.components.retry_after import retry_after_seconds
+from source_iterable.bounds import RETRY_AFTER_CAP_SECONDS
+from source_iterable.request_policy import BACKOFF, retry_after_seconds
 from source_iterable.source import load_manifest
 from unit_tests.loopback import Answer, LoopbackServer
 from unit_tests.mock_server.config import a_config
@@ -29,7 +30,7 @@ def rate_limited_with(retry_after: str) -> HttpResponse:
     return error_response(429, "RateLimitExceeded", "Exceeded rate limit for endpoint", {"Retry-After": retry_after})
 
 
-def test_given_retry_after_of_a_day_when_read_then_waits_the_300_s_cap_and_says_so(
+def test_given_retry_after_of_a_day_when_read_then_waits_the_60_s_cap_and_says_so(
     http_mocker: HttpMocker, retry_waits: list[float]
 ) -> None:
     http_mocker.get(
@@ -39,15 +40,15 @@ def test_given_retry_after_of_a_day_when_read_then_waits_the_300_s_cap_and_says_
     output = read_stream("channels", a_config().build())
 
     assert records_of(output) == [a_channel(1)]
-    assert retry_waits == [301.0]
+    assert retry_waits == [61.0]
     assert (
-        "Iterable asked to wait 86400 s (Retry-After) on /api/channels; waiting 300 s, the longest this connector "
+        "Iterable asked to wait 86400 s (Retry-After) on /api/channels; waiting 60 s, the longest this connector "
         "waits before one retry." in warnings_of(output)
     )
 
 
 @pytest.mark.parametrize("value", ["inf", "nan", "-5", "1e400", "soon", "Wed, 99 Foo 2024 25:00:00 GMT", ""])
-def test_given_nonsense_retry_after_when_read_then_default_backoff_and_recovers(
+def test_given_nonsense_retry_after_when_read_then_waits_a_minute_and_recovers(
     http_mocker: HttpMocker, retry_waits: list[float], value: str
 ) -> None:
     http_mocker.get(
@@ -57,7 +58,7 @@ def test_given_nonsense_retry_after_when_read_then_default_backoff_and_recovers(
     output = read_stream("channels", a_config().build())
 
     assert records_of(output) == [a_channel(1)]
-    assert retry_waits == [3.0]
+    assert retry_waits == [61.0]
 
 
 @pytest.mark.parametrize(
@@ -103,7 +104,7 @@ def test_given_a_server_that_never_answers_when_read_then_six_timed_out_attempts
 
     assert time.monotonic() - started < 20
     assert server.paths() == ["/api/lists"] * 6
-    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 33.0]
+    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 31.0]
     error = output.errors[0].trace.error
     assert (error.failure_type.value, error.message) == (
         "transient_error",
@@ -148,9 +149,7 @@ def test_default_rest_timeouts_bound_a_failing_request_under_ten_minutes() -> No
     requester = manifest["definitions"]["requester"]
     retries = manifest["definitions"]["error_handler"]["max_retries"]
     silence = requester["connect_timeout_in_seconds"] + requester["read_timeout_in_seconds"]
-    backoffs = sum(2**attempt + 1 for attempt in range(1, retries + 1))
+    backoffs = sum(BACKOFF.wait(attempt) + 1 for attempt in range(1, retries + 1))
 
     assert (retries + 1) * silence + backoffs < 600
-    assert timedelta(
-        seconds=manifest["definitions"]["error_handler"]["backoff_strategies"][0]["max_seconds"]
-    ) <= timedelta(minutes=5)
+    assert retries * (RETRY_AFTER_CAP_SECONDS + 1) < 600

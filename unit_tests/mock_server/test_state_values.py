@@ -99,12 +99,19 @@ def test_given_an_iso_state_on_campaigns_when_read_then_older_campaigns_dropped_
             "campaigns", [a_campaign(1, updated_at=JAN_15_MS - 1), a_campaign(2, updated_at=JAN_15_MS + 1)]
         ),
     )
-    state = StateBuilder().with_stream_state("campaigns", {"updatedAt": "2024-01-15T00:00:00Z"}).build()
+    state = (
+        StateBuilder()
+        .with_stream_state("campaigns", {"updatedAt": "2024-01-15T00:00:00Z", "open_campaign_ids": []})
+        .build()
+    )
 
     output = read_stream("campaigns", a_config().build(), SyncMode.incremental, state)
 
     assert [record["id"] for record in records_of(output)] == [2]
-    assert output.most_recent_state.stream_state.__dict__ == {"updatedAt": "2024-01-15T00:00:00.001Z"}
+    assert output.most_recent_state.stream_state.__dict__ == {
+        "updatedAt": "2024-01-15T00:00:00.001Z",
+        "open_campaign_ids": [],
+    }
 
 
 @pytest.mark.parametrize(

@@ -20,12 +20,15 @@ if TYPE_CHECKING:
 class Options:
     """Server behaviour switches a test may flip."""
 
-    # Catalog endpoints whose JSON is wrapped in {msg, code: "Success", params: {...}} ("catalogs", "catalog_items").
+    # Catalog endpoints whose JSON is wrapped in {msg, code: "Success", params: {...}} ("catalogs", "catalog_items",
+    # "catalog_field_mappings").
     wrapped_catalog_responses: frozenset[str] = frozenset({"catalogs"})
     # Where rendered export bodies are kept and replayed (None: every request renders its body).
     export_cache: ExportCache | None = None
     # The organization's export jobs (POST export/start and friends).
     export_jobs: ExportJobs | None = None
+    # GET templates answers 400 to a messageMedium outside the API definition's enum (Embedded among them).
+    template_media_in_definition_only: bool = False
 
 
 @dataclass
