@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # Standalone image of the connector, for Airbyte's "custom connector" form or plain docker:
-#   docker build -t source-iterable:0.2.0 .
-#   docker run --rm source-iterable:0.2.0 spec
-#   docker run --rm -v "$PWD/secrets:/secrets" source-iterable:0.2.0 check --config /secrets/config.json
+#   docker build -t source-iterable:0.3.0 .
+#   docker run --rm source-iterable:0.3.0 spec
+#   docker run --rm -v "$PWD/secrets:/secrets" source-iterable:0.3.0 check --config /secrets/config.json
 # integration_tests/test_packaging.py performs the two pip steps below in a fresh venv and lints this file;
 # scripts/test_docker.sh builds it with podman on a Debian bookworm base (--build-arg PYTHON_IMAGE=..., no Docker
 # Hub needed) and runs the image as Airbyte does.
@@ -19,7 +19,7 @@ RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
 # Stage 2: install only the wheel and its runtime dependencies; no sources, no build tools, no pip cache.
 FROM ${PYTHON_IMAGE}
 LABEL io.airbyte.name=source-iterable \
-      io.airbyte.version=0.2.0
+      io.airbyte.version=0.3.0
 ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN --mount=type=bind,from=build,source=/dist,target=/dist \

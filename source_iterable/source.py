@@ -106,12 +106,13 @@ class SourceIterable(ConcurrentDeclarativeSource):
             state = normalise_state(state, stream_cursors(manifest))
         super().__init__(catalog=catalog, config=config, state=state, source_config=manifest, **kwargs)
         self.runtime = SyncRuntime(batch_records=record_batches)
+        self._reading: frozenset[str] | None = None
 
     def streams(self, config: Mapping[str, Any]) -> list[Any]:
         """The CDK's streams, built while this source's runtime is the current one (their export retrievers take
-        it then: export/runtime.py)."""
+        it then: export/runtime.py); during `read`, only the streams its catalog selects (`_reading`)."""
         with current_runtime(self.runtime):
-            return list(super().streams(config))
+            return cdk_adapter.build_streams(self, self._reading)
 
     def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
         """The config every command runs with, refused with a config error naming the first field that breaks the
@@ -154,8 +155,8 @@ class SourceIterable(ConcurrentDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        """The CDK's read, after choosing the export streams' paths (`_export_paths`), plus what the CDK does per
-        record for the records that come in `RecordBatch`es.
+        """The CDK's read of the catalog's streams (only those are built), after choosing the export streams'
+        paths (`_export_paths`), plus what the CDK does per record for the records that come in `RecordBatch`es.
 
         Each batch is marked arrived (its reader may go on), preceded for the stream's first one by the RUNNING
         status the CDK emits on a stream's first record, and given out whole (only the console script asks for
@@ -164,6 +165,7 @@ class SourceIterable(ConcurrentDeclarativeSource):
         streams failed ends with `failed_sync`'s error instead of the CDK's.
         """
         self.runtime.paths = self._export_paths(catalog)
+        self._reading = frozenset(entry.stream.name for entry in catalog.streams)
         failures: dict[str, AirbyteErrorTraceMessage] = {}
         try:
             yield from self._read_batches(logger, config, catalog, state, failures)
@@ -171,6 +173,8 @@ class SourceIterable(ConcurrentDeclarativeSource):
             if error.internal_message == CONCURRENT_READ_FAILURE and failures:
                 raise failed_sync(failures) from error
             raise
+        finally:
+            self._reading = None
 
     def _read_batches(
         self,

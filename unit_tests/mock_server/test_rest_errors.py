@@ -362,7 +362,7 @@ def test_given_a_request_that_never_gets_an_answer_when_read_then_six_attempts_t
 
     errors = [(e.trace.error.failure_type.value, e.trace.error.message) for e in output.errors]
     assert mocker.call_count == 6
-    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 33.0]
+    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 31.0]
     assert errors == [("transient_error", message), ("transient_error", f"1 stream(s) did not sync: lists: {message}")]
 
 
@@ -392,5 +392,5 @@ def test_given_a_status_no_filter_words_when_read_then_six_attempts_then_error_n
 
     output = read_stream("lists", a_config().build(), expect_failure=True)
 
-    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 33.0]
+    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 31.0]
     assert output.errors[0].trace.error.message == message

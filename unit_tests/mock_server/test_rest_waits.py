@@ -123,7 +123,7 @@ def test_given_answers_that_stall_mid_body_when_read_then_six_attempts_and_a_fai
     output = read_stream("lists", loopback_config(server), expect_failure=True, manifest_edit=small_timeouts(0.3))
 
     assert server.paths() == ["/api/lists"] * 6
-    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 33.0]
+    assert retry_waits == [3.0, 5.0, 9.0, 17.0, 31.0]
     error = output.errors[0].trace.error
     assert (error.failure_type.value, error.message) == (
         "transient_error",
