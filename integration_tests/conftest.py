@@ -8,7 +8,7 @@ import pytest
 from integration_tests import acceptance
 from integration_tests.emulator import Dataset, Emulator
 
-# The CDK's standard connector tests (test_standard_suite.py): parametrizes their `scenario` argument from
+# The CDK's standard connector tests (integration_tests/standard_suite.py, collected in test_acceptance_fixtures.py): parametrizes their `scenario` argument from
 # acceptance-test-config.yml.
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 

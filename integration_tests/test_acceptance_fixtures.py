@@ -1,8 +1,9 @@
 """The acceptance fixtures under integration_tests/ are complete and match what the connector reads now.
 
-The CDK's standard tests (test_standard_suite.py) no longer compare records with `expect_records` nor run the
+The CDK's standard tests (standard_suite.py) no longer compare records with `expect_records` nor run the
 `incremental` section of acceptance-test-config.yml; these tests do both, against the same emulator (the
-session's `acceptance_emulator`, on sample_config.json's URL). To refresh the files after an intended change:
+session's `acceptance_emulator`, on sample_config.json's URL). The standard tests are collected in this file too:
+every test of that fixed-port emulator then runs in one pytest-xdist worker (`--dist loadfile`, scripts/test.sh). To refresh the files after an intended change:
 `.venv/bin/python -m integration_tests.regenerate_acceptance_fixtures`.
 """
 
@@ -32,6 +33,11 @@ from integration_tests.acceptance import (
 )
 from integration_tests.emulator import Dataset, Emulator
 from integration_tests.regenerate_acceptance_fixtures import FUTURE_CURSOR_VALUES, abnormal_state
+from integration_tests.standard_suite import (  # noqa: F401 (collected here, see above)
+    TestManifestOnly,
+    TestSourceIterable,
+    test_every_discovered_schema_sets_additional_properties_only_to_true,
+)
 from source_iterable.components.campaign_selection import ACTIVE_STATES
 from source_iterable.source import SourceIterable
 from unit_tests.manifest_streams import incremental_stream_names, stream_definitions

@@ -1,11 +1,10 @@
-"""The Dockerfile's recipe, proven without a Docker engine.
+"""The Dockerfile's recipe, checked without a Docker engine.
 
-The test copies what the Dockerfile copies into a fresh build context, builds the wheel there with the
-Dockerfile's own command, installs it into a fresh venv with the Dockerfile's own install command, and runs
-`source-iterable spec` from a directory outside the repository. hadolint lints the Dockerfile itself.
+The test copies what the Dockerfile copies into a fresh build context and builds the wheel there with the
+Dockerfile's own command; hadolint lints the Dockerfile itself. Installing that wheel and running it outside the
+repository is what the image does: scripts/test_docker.sh builds the image and runs it (test_image.py).
 """
 
-import glob
 import json
 import os
 import re
@@ -14,13 +13,10 @@ import shutil
 import subprocess
 import sys
 import tomllib
-import venv
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -30,9 +26,8 @@ CONSOLE_SCRIPT = "source-iterable"
 WHEEL_STEP = "python -m pip wheel --no-cache-dir --no-deps --wheel-dir /dist ."
 INSTALL_STEP = "python -m pip install --no-cache-dir /dist/*.whl"
 PIP_TIMEOUT_S = 300
-# Building the wheel and installing it with its dependencies into a fresh venv (two pip steps) outlasts the suite's
-# default per-test timeout: the test that first needs them waits for both.
-pytestmark = pytest.mark.timeout(2 * PIP_TIMEOUT_S + 60)
+# Building the wheel (pip fetches the build backend) may outlast the suite's default per-test timeout.
+pytestmark = pytest.mark.timeout(PIP_TIMEOUT_S + 60)
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -54,16 +49,10 @@ def copied_sources() -> list[str]:
 
 
 def as_local_command(step: str, python: Path, dist: Path) -> list[str]:
-    """A Dockerfile pip step as argv here: `python` is the given interpreter, /dist the given folder.
-
-    pip's cache is allowed here (the image must not keep one; the test is faster reusing one), and an install
-    skips compiling every installed module to bytecode (pip only warns when that fails; it is most of the CPU an
-    install of the CDK's dependencies costs).
-    """
+    """A Dockerfile pip step as argv here: `python` is the given interpreter, /dist the given folder, and pip's
+    cache allowed (the image must not keep one; the test is faster reusing one)."""
     argv = [word for word in shlex.split(step.replace("/dist", str(dist))) if word != "--no-cache-dir"]
-    expanded = [match for word in argv for match in (sorted(glob.glob(word)) if "*" in word else [word])]
-    no_compile = ["--no-compile"] if expanded[1:4] == ["-m", "pip", "install"] else []
-    return [str(python), *expanded[1:4], *no_compile, *expanded[4:]]
+    return [str(python), *argv[1:]]
 
 
 def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -104,24 +93,6 @@ def wheel(package_index_reachable: None, tmp_path_factory: pytest.TempPathFactor
     return built
 
 
-@pytest.fixture(scope="module")
-def installed_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    env_dir = tmp_path_factory.mktemp("image-venv")
-    venv.create(env_dir, with_pip=True)
-    run(as_local_command(INSTALL_STEP, env_dir / "bin" / "python", wheel.parent), cwd=env_dir)
-    return env_dir
-
-
-@pytest.fixture(scope="module")
-def spec_message(installed_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    outside = tmp_path_factory.mktemp("outside-the-repository")
-    result = run([str(installed_venv / "bin" / CONSOLE_SCRIPT), "spec"], cwd=outside)
-    messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    specs: list[dict[str, Any]] = [message["spec"] for message in messages if message["type"] == "SPEC"]
-    assert len(specs) == 1, result.stdout
-    return specs[0]
-
-
 def test_dockerfile_builds_and_installs_with_the_steps_this_test_performs() -> None:
     runs = [arguments for keyword, arguments in dockerfile_instructions() if keyword == "RUN"]
     assert (any(WHEEL_STEP in line for line in runs), any(INSTALL_STEP in line for line in runs)) == (True, True)
@@ -139,23 +110,14 @@ def test_wheel_holds_only_the_package_and_its_metadata(wheel: Path) -> None:
     assert [name for name in names if not re.match(r"source_iterable(-[^/]+\.dist-info)?/", name)] == []
 
 
-def test_installed_wheel_runs_spec_from_outside_the_repository(spec_message: dict[str, Any]) -> None:
-    connection_specification = spec_message["connectionSpecification"]
-    assert connection_specification["required"] == ["api_key", "start_date"]
-    assert connection_specification["properties"]["api_key"]["airbyte_secret"] is True
-
-
-def test_spec_of_the_installed_wheel_links_the_documentation_of_metadata(spec_message: dict[str, Any]) -> None:
-    metadata = yaml.safe_load((ROOT / "metadata.yaml").read_text(encoding="utf-8"))
-    assert spec_message["documentationUrl"] == metadata["data"]["documentationUrl"]
-
-
-def test_image_entrypoint_is_the_console_script_the_wheel_installs(installed_venv: Path) -> None:
+def test_image_entrypoint_is_the_console_script_the_wheel_installs(wheel: Path) -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
     entrypoints = [json.loads(arguments) for keyword, arguments in dockerfile_instructions() if keyword == "ENTRYPOINT"]
+    with zipfile.ZipFile(wheel) as archive:
+        (entry_points,) = [name for name in archive.namelist() if name.endswith(".dist-info/entry_points.txt")]
+        installed = archive.read(entry_points).decode("utf-8")
     assert entrypoints == [[CONSOLE_SCRIPT]]
-    assert CONSOLE_SCRIPT in scripts
-    assert (installed_venv / "bin" / CONSOLE_SCRIPT).is_file()
+    assert f"{CONSOLE_SCRIPT} = {scripts[CONSOLE_SCRIPT]}" in installed.splitlines()
 
 
 def test_image_runs_as_a_numeric_non_root_user() -> None:

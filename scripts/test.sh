@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist), each given whole test files: the fixed-port acceptance emulator's tests are all
+# collected in test_acceptance_fixtures.py, so one worker runs them. `-n 0` runs in one process.
+exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"

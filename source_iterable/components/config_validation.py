@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from airbyte_cdk.sources.declarative.validators import ValidationStrategy
 
 from source_iterable.config_errors import config_error
-
 from source_iterable.hosts import is_loopback
 
 DATE_FORMS = "a date 2024-01-01 or a UTC date-time 2024-01-01T00:00:00Z"

@@ -20,7 +20,7 @@ from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_iterable import cdk_adapter
-from source_iterable.components.config_validation import config_error
+from source_iterable.config_errors import config_error
 
 # campaignState values (iterable-api.md) after which a campaign never changes state on its own. Every other one —
 # Draft, Ready, Scheduled, Starting, Running, Recurring, Recalling, and any state Iterable adds — is open.
