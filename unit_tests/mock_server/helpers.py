@@ -6,15 +6,14 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from airbyte_cdk.models import AirbyteStateMessage, SyncMode
-from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
-    ConcurrentDeclarativeSource,
-)
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, read
 from airbyte_cdk.test.models.outcome import ExpectedOutcome
 
+from source_iterable import source as source_module
 from source_iterable.source import SourceIterable, load_manifest
 
 
@@ -27,19 +26,18 @@ def read_stream(
     with_rate_budget: bool = True,
     manifest_edit: Callable[[dict[str, Any]], None] | None = None,
 ) -> EntrypointOutput:
-    """`read` of one stream. `with_rate_budget=False` empties the api_budget's policies (the budget itself stays:
-    the export retriever needs one), whose per-minute windows would otherwise make a test wait for real after a
-    429 or a sixth attempt on a budgeted endpoint. `manifest_edit` changes the manifest first (smaller bounds)."""
+    """`read` of one stream by `SourceIterable`. `with_rate_budget=False` empties the api_budget's policies (the
+    budget itself stays: the export retriever needs one), whose per-minute windows would otherwise make a test wait
+    for real after a 429 or a sixth attempt on a budgeted endpoint. `manifest_edit` changes the manifest first
+    (smaller bounds); the source is then built from the edited manifest."""
     catalog = CatalogBuilder().with_stream(name, sync_mode).build()
-    if with_rate_budget and manifest_edit is None:
-        source: ConcurrentDeclarativeSource = SourceIterable(catalog=catalog, config=config, state=state)
-    else:
-        manifest = load_manifest()
-        if not with_rate_budget:
-            manifest["api_budget"]["policies"] = []
-        if manifest_edit is not None:
-            manifest_edit(manifest)
-        source = ConcurrentDeclarativeSource(catalog=catalog, config=config, state=state, source_config=manifest)
+    manifest = load_manifest()
+    if not with_rate_budget:
+        manifest["api_budget"]["policies"] = []
+    if manifest_edit is not None:
+        manifest_edit(manifest)
+    with mock.patch.object(source_module, "load_manifest", lambda: manifest):
+        source = SourceIterable(catalog=catalog, config=config, state=state)
     outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
     return read(source, config, catalog, state, expected_outcome=outcome)
 
