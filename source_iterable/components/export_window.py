@@ -158,10 +158,6 @@ class ExportWindowRetriever(Retriever):
             sleep=self.sleep,
         )
 
-    def _bytes_decoded(self) -> int:
-        """The bytes of the lines the stream's decoder decoded so far (sizes the record batches)."""
-        return self.decoder.bytes_decoded if isinstance(self.decoder, StrictJsonlDecoder) else 0
-
     def read_records(
         self, records_schema: Mapping[str, Any], stream_slice: StreamSlice | None = None
     ) -> Iterable[StreamData]:
@@ -172,7 +168,8 @@ class ExportWindowRetriever(Retriever):
         keys = EmittedKeys(self._key_fields)
         checkpoint = WindowCheckpoint(self.cursor, self.name, stream_slice)
         batcher = RecordBatcher(self.name) if self._runtime.batch_records else None
-        decoded = self._bytes_decoded()
+        decoder = self.decoder if isinstance(self.decoder, StrictJsonlDecoder) else None
+        decoded = decoder.bytes_decoded if decoder is not None else 0
         keep = self.record_filter.keeps if self.record_filter is not None else None
         done_until = start
         try:
@@ -192,7 +189,7 @@ class ExportWindowRetriever(Retriever):
                 elif batcher is None:
                     yield Record(data=item, stream_name=self.name, associated_slice=None)
                 else:
-                    decoded, before = self._bytes_decoded(), decoded
+                    before, decoded = decoded, decoder.bytes_decoded if decoder is not None else 0
                     if (batch := batcher.add(item, decoded - before)) is not None:
                         yield batch
         except AirbyteTracedException:

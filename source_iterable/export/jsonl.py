@@ -57,7 +57,7 @@ class StrictJsonlDecoder(Decoder):
     - a line longer than `max_line_bytes` -> `LineTooLong`, raised as soon as that many bytes of it arrived.
     Empty lines are ignored. Lines are numbered from 1 in the order received. Memory stays flat: one 64 KiB chunk
     and one partial line (at most `max_line_bytes`) at a time; time is linear in the body, however long a line
-    (bench/long_line.py). `bytes_decoded` counts the bytes of the lines decoded so far, so a reader can size its
+    (bench/long_line.py). `bytes_decoded` counts the bytes of the bodies read so far, so a reader can size its
     batches in bytes.
     """
 
@@ -79,6 +79,7 @@ class StrictJsonlDecoder(Decoder):
         head: list[bytes] = []
         head_size = 0
         for chunk in response.iter_content(chunk_size=_CHUNK_SIZE):
+            self.bytes_decoded += len(chunk)
             lines = chunk.split(b"\n")
             if len(lines) == 1:
                 if chunk:
@@ -87,18 +88,22 @@ class StrictJsonlDecoder(Decoder):
                     if head_size > limit:
                         raise LineTooLong(line_number + 1, head_size, limit)
                 continue
+            # Only a line joined from earlier chunks, or one in a chunk longer than the limit, can exceed it.
+            may_exceed = len(chunk) > limit
             if head:
                 head.append(lines[0])
                 lines[0] = b"".join(head)
                 head = []
                 head_size = 0
+                if len(lines[0]) > limit:
+                    raise LineTooLong(line_number + 1, len(lines[0]), limit)
             tail = lines.pop()
             if tail:
                 head.append(tail)
                 head_size = len(tail)
             for line in lines:
                 line_number += 1
-                if len(line) > limit:
+                if may_exceed and len(line) > limit:
                     raise LineTooLong(line_number, len(line), limit)
                 if not line or line.isspace():
                     continue
@@ -108,7 +113,6 @@ class StrictJsonlDecoder(Decoder):
                     raise MalformedLineError(line_number, line) from None
                 if type(record) is not dict:
                     raise MalformedLineError(line_number, line)
-                self.bytes_decoded += len(line) + 1
                 yield record
         pending = b"".join(head)
         if pending and not pending.isspace():
@@ -119,5 +123,4 @@ class StrictJsonlDecoder(Decoder):
                 raise TruncatedBodyError(line_number, pending) from None
             if type(record) is not dict:
                 raise MalformedLineError(line_number, pending)
-            self.bytes_decoded += len(pending)
             yield record

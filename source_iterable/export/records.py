@@ -102,9 +102,15 @@ class ExportRecords:
         self, response: requests.Response, window: Window, stream_slice: StreamSlice, data_type: str
     ) -> Iterator[dict[str, Any]]:
         """An export/data.json body's records; `window` and `data_type` only name what was asked in messages."""
+        transformations = self.transformations
+        config = self.config
         count = 0
         try:
-            for record in self.transformed(response, stream_slice):
+            # The loop of `transformed`, inline: one generator less per record on the hot path.
+            for decoded in self.decoder.decode(response):
+                record = cast(dict[str, Any], decoded)
+                for transformation in transformations:
+                    transformation.transform(record, config=config, stream_slice=stream_slice)
                 count += 1
                 yield record
         except LineTooLong as error:

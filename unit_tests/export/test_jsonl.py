@@ -130,7 +130,8 @@ def test_given_a_complete_line_longer_than_the_limit_then_it_fails_naming_its_nu
     assert (error.value.line_number, error.value.size) == (2, 39)
 
 
-def test_the_decoder_counts_the_bytes_of_the_lines_it_decoded() -> None:
+def test_the_decoder_counts_the_bytes_it_read_across_bodies() -> None:
     decoder = StrictJsonlDecoder(parameters={})
-    list(decoder.decode(_ChunkedResponse([b'{"a": 1}\n\n{"a": 22}\n{"a": 3}'])))
-    assert decoder.bytes_decoded == 9 + 10 + 8
+    list(decoder.decode(_ChunkedResponse([b'{"a": 1}\n\n{"a": 2', b'2}\n{"a": 3}'])))
+    list(decoder.decode(_ChunkedResponse([b'{"b": 4}\n'])))
+    assert decoder.bytes_decoded == 16 + 12 + 9
