@@ -36,7 +36,7 @@ def read_stream(
         manifest["api_budget"]["policies"] = []
     if manifest_edit is not None:
         manifest_edit(manifest)
-    with mock.patch.object(source_module, "load_manifest", lambda: manifest):
+    with mock.patch.object(source_module, "load_manifest", return_value=manifest):
         source = SourceIterable(catalog=catalog, config=config, state=state)
     outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
     return read(source, config, catalog, state, expected_outcome=outcome)
