@@ -22,13 +22,16 @@ CONSOLE_SCRIPT = Path(os.environ.get("SOURCE_ITERABLE_EXECUTABLE", REPO / ".venv
 
 
 def export_data_types() -> dict[str, str]:
-    """Export stream name -> dataTypeName, as the manifest's stream list declares them."""
+    """Export stream name -> dataTypeName, as the manifest's stream list declares them: in the list itself, or in
+    the definition an entry names by `$ref` (`custom_event_stream`)."""
     manifest = yaml.safe_load((REPO / "manifest.yaml").read_text())
-    return {
-        entry["$parameters"]["name"]: entry["$parameters"]["data_type"]
-        for entry in manifest["streams"]
-        if "data_type" in entry.get("$parameters", {})
-    }
+
+    def parameters(entry: dict[str, Any]) -> dict[str, Any]:
+        reference = entry.get("$ref", "")
+        named = manifest["definitions"][reference.rsplit("/", 1)[-1]] if reference.startswith("#/definitions/") else {}
+        return {**named.get("$parameters", {}), **entry.get("$parameters", {})}
+
+    return {found["name"]: found["data_type"] for found in map(parameters, manifest["streams"]) if "data_type" in found}
 
 
 def expected_rows(dataset: Dataset) -> dict[str, int]:
