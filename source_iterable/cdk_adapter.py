@@ -41,9 +41,9 @@ def build_streams(source: ConcurrentDeclarativeSource, names: Collection[str] | 
     """The streams `ConcurrentDeclarativeSource.streams` builds, only those in `names` (every one when None), with
     `_prepare_for_stream_build`, `_stream_configs` and `_create_streams` as it calls them.
 
-    Why: `streams()` builds every stream of the manifest (80 trees of components, about a second) for a read that
-    selects one; `_create_streams` takes the selected definitions apart from all of them (parents are cached from
-    the latter), so a read builds only what its catalog selects."""
+    Why: `streams()` builds every stream of the manifest (a tree of components each, about a second in all) for a
+    read that selects one; `_create_streams` takes the selected definitions apart from all of them (parents are
+    cached from the latter), so a read builds only what its catalog selects."""
     source._prepare_for_stream_build()
     definitions = source._stream_configs(source._source_config) + source.dynamic_streams
     selected = definitions if names is None else [d for d in definitions if d.get("name") in names]
