@@ -28,6 +28,8 @@ EXPORT_CONNECT_TIMEOUT_SECONDS = 30
 # Silence allowed before an export body's first byte and between two reads (Iterable may think for minutes first).
 EXPORT_READ_TIMEOUT_SECONDS = 240
 JOB_API_TIMEOUT_SECONDS = (30.0, 120.0)
+# The whole of one job-API answer (a few KB) may take this long; a body trickling past it counts as a failed call.
+JOB_ANSWER_SECONDS = 120.0
 FILE_TIMEOUT_SECONDS = (30.0, 120.0)
 # One job file download may last FILE_GRACE_SECONDS plus its size at FILE_MIN_BYTES_PER_SECOND (a body trickling
 # slower than that is cut and read again, then the job counts as failed); Iterable's files are at most 10 MB.

@@ -597,6 +597,22 @@ def test_given_a_file_body_that_trickles_then_the_download_ends_at_its_deadline(
     assert clock.now - began == 160.0 + 20.0
 
 
+def test_given_a_job_api_answer_that_trickles_then_each_try_ends_at_its_deadline_and_the_call_fails(
+    clock: FakeClock,
+) -> None:
+    budget = JobCallBudget(gap=JOB_CALL_SPACING, clock=clock, sleep=clock.sleep)
+    client = JobApiClient(api_base=API, api_key=KEY, budget=budget, sleep=clock.sleep, clock=clock)
+    with requests_mock.Mocker() as mocker:
+        listing = mocker.get(f"{API}/api/export/7/files", [{"body": Trickle(clock)} for _ in range(6)])
+        with pytest.raises(AirbyteTracedException) as error:
+            client.files(7, None)
+    assert error.value.message == (
+        "Iterable's export API failed 6 times in a row on GET export/7/files "
+        "(answer download still running after 120 s (slower than allowed))."
+    )
+    assert listing.call_count == 6
+
+
 def test_given_a_trickling_file_then_it_counts_as_unreadable_and_is_listed_again(
     api: FakeJobApi, clock: FakeClock, started: StartedJobs
 ) -> None:

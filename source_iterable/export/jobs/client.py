@@ -15,7 +15,14 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_iterable.bounds import JOB_API_TIMEOUT_SECONDS, MAX_JOB_ANSWER_BYTES, RATE_LIMITED_TRIES, REQUEST_TRIES
+from source_iterable.bounds import (
+    JOB_ANSWER_SECONDS,
+    JOB_API_TIMEOUT_SECONDS,
+    MAX_JOB_ANSWER_BYTES,
+    RATE_LIMITED_TRIES,
+    REQUEST_TRIES,
+)
+from source_iterable.export.jobs.files import BoundedBody, Clock, DownloadTooSlow
 from source_iterable.export.jobs.status import JobListing
 from source_iterable.export.pacing import JobCallBudget, Sleep
 from source_iterable.export.window import REQUEST_FORMAT, Window, describe
@@ -58,7 +65,8 @@ class _Answer:
 
 @dataclass
 class JobApiClient:
-    """Iterable's job endpoints, every request of the sync through one `budget` (see module docstring).
+    """Iterable's job endpoints, every request of the sync through one `budget` (see module docstring); an answer
+    whose body takes longer than `JOB_ANSWER_SECONDS` counts as a failed call (`BoundedBody`).
 
     `refused(method, path, status, message)` words a 401/403 (the runtime checks whether the key works at all)."""
 
@@ -69,6 +77,7 @@ class JobApiClient:
     timeout: tuple[float, float] = JOB_API_TIMEOUT_SECONDS
     session: requests.Session = field(default_factory=requests.Session)
     refused: Callable[[str, str, int, str], AirbyteTracedException] | None = None
+    clock: Clock = time.monotonic
 
     def __post_init__(self) -> None:
         self.session.headers["Api-Key"] = self.api_key
@@ -139,9 +148,13 @@ class JobApiClient:
                 response = self.session.request(
                     method, url, timeout=self.timeout, allow_redirects=False, stream=True, **kwargs
                 )
+                response.raw = BoundedBody(response.raw, JOB_ANSWER_SECONDS, self.clock)
                 body = self._read_capped(response, method, path)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
                 return _Answer(None, cause=error.__class__.__name__)
+            except DownloadTooSlow as error:
+                response.close()
+                return _Answer(None, cause=f"answer {error}")
             if response.status_code == 429:
                 slot.pause(rate_limit_wait(response.headers, time.time(), f"{method} {path}"))
         return _Answer(response, body)

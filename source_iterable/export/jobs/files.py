@@ -37,8 +37,9 @@ def download_seconds(content_length: str | None) -> float:
     return FILE_GRACE_SECONDS + size / FILE_MIN_BYTES_PER_SECOND
 
 
-class _BoundedBody:
-    """`response.raw` read as it arrives (`read1`), failing once the download has lasted past its deadline.
+class BoundedBody:
+    """`response.raw` read as it arrives (`read1`), failing once the download has lasted past its deadline (job
+    files here, job-API answers in client.py).
 
     Why: the read timeout bounds the silence of one `recv`, so a body trickling a byte every few seconds never trips
     it; requests' `iter_content` reads 64 KiB at a time and would wait for all of them. This stream hands on what
@@ -91,7 +92,7 @@ class FileFetcher:
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
             raise FileUnreadable(error.__class__.__name__) from None
         if response.status_code == 200:
-            response.raw = _BoundedBody(
+            response.raw = BoundedBody(
                 response.raw, download_seconds(response.headers.get("Content-Length")), self.clock
             )
             return response
