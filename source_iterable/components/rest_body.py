@@ -15,6 +15,9 @@ from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_iterable.request_policy import excerpt as body_excerpt
+
+# REST error texts quote a little less of a body than the export paths (request_policy.excerpt's default).
 EXCERPT_CHARS = 100
 MISSING = object()
 
@@ -58,10 +61,8 @@ def where(response: requests.Response) -> str:
 
 
 def excerpt(content: bytes) -> str:
-    """The first characters of a body, whitespace collapsed, secrets masked, quoted."""
-    text = " ".join(content[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace").split())
-    cut = text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
-    return repr(filter_secrets(cut))
+    """`request_policy.excerpt` of a body (the start, whitespace collapsed, escaped, secrets masked), quoted."""
+    return repr(body_excerpt(content, size=EXCERPT_CHARS))
 
 
 def find_path(body: Any, path: list[str]) -> Any:
